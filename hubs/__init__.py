@@ -1,0 +1,1 @@
+"""Fedora Hubs domain: hubs, their widgets, and how they render."""

@@ -1,0 +1,28 @@
+"""The data clock: the time a build renders "now" as.
+
+Taken from the newest stored message, never from the wall clock, so the same database always
+renders byte-identical pages; on a live bus it advances with every message.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hubs.models import Hub, Message
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def data_now(session: Session) -> datetime:
+    newest = session.scalar(select(func.max(Message.timestamp)))
+    if newest is None:
+        newest = session.scalar(select(func.max(Hub.last_activity)))
+    if newest is None:
+        return EPOCH
+    # func.max bypasses the column type on SQLite; normalise to aware UTC either way.
+    if isinstance(newest, str):
+        newest = datetime.fromisoformat(newest)
+    return newest if newest.tzinfo else newest.replace(tzinfo=UTC)

@@ -1,0 +1,29 @@
+"""One shape for a bus message, whatever source it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """A bus message reduced to what invalidators and the message store need."""
+
+    msg_id: str
+    topic: str  # without "org.fedoraproject.<env>."
+    timestamp: datetime
+    usernames: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
+    packages: frozenset[str] = frozenset()
+    body: Mapping[str, Any] = field(default_factory=dict)
+    summary: str = ""
+    link: str = ""
+    icon: str = ""
+
+    @property
+    def category(self) -> str:
+        """The service that sent it: ``bodhi`` for ``bodhi.update.comment``."""
+        return self.topic.split(".", 1)[0]

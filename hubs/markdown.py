@@ -1,0 +1,33 @@
+"""Markdown written by hub owners, turned into HTML that cannot run script."""
+
+from __future__ import annotations
+
+import functools
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset(
+    {"a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "h5", "h6", "hr",
+     "i", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody", "td", "th",
+     "thead", "tr", "ul"}
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
+
+
+@functools.cache
+def _parser() -> MarkdownIt:
+    # Raw HTML is allowed through the parser (the original sticky notes held HTML) and then
+    # sanitised, so only the tags above survive.
+    return MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")
+
+
+def render_markdown(source: str) -> str:
+    """CommonMark to sanitised HTML: safe tags only, http(s)/mailto links, no script."""
+    return nh3.clean(
+        _parser().render(source),
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )

@@ -1,0 +1,175 @@
+"""The database schema: users, hubs, widget instances, memberships and the message store."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite forgets the zone, PostgreSQL converts it)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    MEMBER = "member"
+    SUBSCRIBER = "subscriber"
+    STARGAZER = "stargazer"
+
+
+class Column(enum.StrEnum):
+    """Where a widget sits on its hub page: the wide main column or the narrow side one."""
+
+    MAIN = "main"
+    SIDE = "side"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fullname: Mapped[str] = mapped_column(String(255), default="")
+    created: Mapped[datetime]
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
+
+
+class Hub(Base):
+    __tablename__ = "hubs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    avatar: Mapped[str] = mapped_column(String(512), default="")
+    archived: Mapped[bool] = mapped_column(default=False)
+    user_hub: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime]
+    last_activity: Mapped[datetime]
+
+    widgets: Mapped[list[WidgetInstance]] = relationship(
+        back_populates="hub",
+        cascade="all, delete-orphan",
+        order_by="(WidgetInstance.column, WidgetInstance.position, WidgetInstance.id)",
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="hub", cascade="all, delete-orphan"
+    )
+
+    def usernames(self, *roles: Role) -> list[str]:
+        """Sorted usernames holding any of *roles* on this hub."""
+        return sorted({m.username for m in self.memberships if m.role in roles})
+
+
+class WidgetInstance(Base):
+    """One widget on one hub, with its validated configuration."""
+
+    __tablename__ = "widgets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    plugin: Mapped[str] = mapped_column(String(64))
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    column: Mapped[str] = mapped_column(String(8), default=Column.MAIN.value)
+    position: Mapped[int] = mapped_column(default=0)
+
+    hub: Mapped[Hub] = relationship(back_populates="widgets")
+
+    @property
+    def key(self) -> str:
+        """How logs and errors name this instance: ``designteam/12``."""
+        return f"{self.hub.name}/{self.id}"
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("hub_id", "username", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+
+    hub: Mapped[Hub] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class TagKind(enum.StrEnum):
+    USER = "user"
+    PACKAGE = "package"
+    GROUP = "group"
+
+
+class Message(Base):
+    """A bus message kept for the widgets that show history (like datanommer)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    msg_id: Mapped[str] = mapped_column(String(128), unique=True)
+    topic: Mapped[str] = mapped_column(String(255), index=True)
+    category: Mapped[str] = mapped_column(String(64), default="")
+    timestamp: Mapped[datetime] = mapped_column(index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(1024), default="")
+    icon: Mapped[str] = mapped_column(String(1024), default="")
+
+    tags: Mapped[list[MessageTag]] = relationship(
+        back_populates="message", cascade="all, delete-orphan"
+    )
+
+    def names(self, kind: TagKind) -> list[str]:
+        return sorted(t.name for t in self.tags if t.kind == kind)
+
+
+class MessageTag(Base):
+    """What a stored message concerns: one row per username, package or group.
+
+    The timestamp is copied from the message so "newest messages about X" is one index scan.
+    """
+
+    __tablename__ = "message_tags"
+    __table_args__ = (Index("ix_message_tags_lookup", "kind", "name", "timestamp"),)
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    timestamp: Mapped[datetime]
+
+    message: Mapped[Message] = relationship(back_populates="tags")

@@ -1,0 +1,22 @@
+"""Hub names, which become directory names under build/ and so must never escape it."""
+
+from __future__ import annotations
+
+import re
+
+from hubs.errors import ConfigError
+
+HUB_NAME_RE = re.compile(r"^[a-z0-9_-][a-z0-9_.-]{0,63}$")
+RESERVED = frozenset({"static", "index.html", "events"})
+
+
+def check_hub_name(name: str) -> str:
+    """Return *name* if it is a safe hub name, else say what is wrong with it."""
+    if not isinstance(name, str) or not HUB_NAME_RE.match(name):
+        raise ConfigError(
+            f"hub name {name!r} is invalid: use 1 to 64 lower-case letters, digits, '-', '_' "
+            "or '.', not starting with a dot"
+        )
+    if name in RESERVED:
+        raise ConfigError(f"hub name {name!r} is reserved for the site itself")
+    return name

@@ -1,0 +1,157 @@
+"""Render widget instances to fragments, and hubs to pages; shared by build, watch and serve."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from hubs import filters
+from hubs.errors import HubsError, WidgetError
+from hubs.models import Column, Hub, WidgetInstance
+from hubs.plugins import Registry
+from hubs.services import Services
+from hubs.widget import DataContext
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+WIDGET_PREFIX = "widget:"
+ERROR_PANEL_MARK = "data-error-panel"
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One rendered widget instance: what build/<hub>/widgets/<id>.json holds."""
+
+    id: int
+    hub: str
+    plugin: str
+    column: str
+    version: str
+    html: str
+    data: dict[str, Any]
+    error: str | None = None
+
+    def to_json(self) -> bytes:
+        document = {
+            "id": self.id,
+            "hub": self.hub,
+            "plugin": self.plugin,
+            "version": self.version,
+            "html": self.html,
+            "data": self.data,
+            "error": self.error,
+        }
+        return _dumps(document).encode() + b"\n"
+
+    @classmethod
+    def from_json(cls, payload: bytes, column: str) -> Fragment:
+        doc = json.loads(payload)
+        return cls(doc["id"], doc["hub"], doc["plugin"], column, doc["version"], doc["html"],
+                   doc["data"], doc["error"])
+
+    @property
+    def is_error_panel(self) -> bool:
+        return ERROR_PANEL_MARK in self.html
+
+    def stale(self, error: str) -> Fragment:
+        """This last good fragment, kept but marked with the error that stopped its refresh."""
+        return Fragment(self.id, self.hub, self.plugin, self.column,
+                        version_of(self.html, self.data, error), self.html, self.data, error)
+
+
+def versions_json(fragments: Sequence[Fragment]) -> bytes:
+    """build/<hub>/versions.json: widget id to version, for clients that poll."""
+    return _dumps({str(f.id): f.version for f in fragments}).encode() + b"\n"
+
+
+def version_of(html: str, data: Mapping[str, Any], error: str | None) -> str:
+    """A content hash of what a widget shows, so clients refetch only on real change."""
+    digest = hashlib.sha256(_dumps({"html": html, "data": data, "error": error}).encode())
+    return digest.hexdigest()[:16]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":"))
+
+
+class Renderer:
+    """Turns instances into fragments and hubs into pages with one Jinja2 environment."""
+
+    def __init__(self, registry: Registry, services: Services, now: datetime,
+                 static_urls: Mapping[str, str]) -> None:
+        self.registry = registry
+        self.services = services
+        self.now = now
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([
+                jinja2.FileSystemLoader(TEMPLATES),
+                jinja2.FunctionLoader(self._widget_template),
+            ]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        filters.install(self.env, now)
+        self.env.globals["static"] = lambda name: static_urls[name]
+
+    def _widget_template(self, name: str) -> tuple[str, str, Any] | None:
+        if not name.startswith(WIDGET_PREFIX):
+            return None
+        path = self.registry.templates.get(name[len(WIDGET_PREFIX):])
+        if path is None:
+            return None
+        mtime = path.stat().st_mtime
+        return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
+
+    def render_instance(self, session: Session, instance: WidgetInstance) -> Fragment:
+        """Render one instance; raise WidgetError saying which instance failed and why."""
+        hub = instance.hub
+        try:
+            widget = self.registry.get(instance.plugin, instance.key)
+            config = widget.validate_config(instance.config, instance.key)
+            ctx = DataContext(session, instance, config, self.now, self.services)
+            data = widget.data(ctx)
+            _dumps(data)  # refuse non-JSON data here, not when the file is written
+            body = self.env.get_template(WIDGET_PREFIX + widget.name).render(
+                data=data, hub=hub, config=config, instance=instance)
+            html = self.env.get_template("panel.html").render(
+                title=widget.title(config), plugin=widget.name, body=Markup(body))
+        except HubsError as e:
+            raise WidgetError(str(e)) from e
+        except Exception as e:
+            raise WidgetError(
+                f"widget {instance.key} ({instance.plugin}): {type(e).__name__}: {e}") from e
+        return Fragment(instance.id, hub.name, instance.plugin, instance.column,
+                        version_of(html, data, None), html, data)
+
+    def error_fragment(self, instance: WidgetInstance, error: str) -> Fragment:
+        """What a failed instance shows when it has no last good fragment to keep."""
+        html = self.env.get_template("error_panel.html").render(
+            plugin=instance.plugin, error=error)
+        return Fragment(instance.id, instance.hub.name, instance.plugin, instance.column,
+                        version_of(html, {}, error), html, {}, error)
+
+    def render_page(self, hub: Hub, fragments: Sequence[Fragment]) -> bytes:
+        """The complete hub page: every widget's HTML inline, so it works without JavaScript."""
+        columns = {c.value: [f for f in fragments if f.column == c.value] for c in Column}
+        html = self.env.get_template("hub.html").render(hub=hub, columns=columns, root="../")
+        return html.encode()
+
+    def render_directory(self, hubs: Sequence[Hub]) -> bytes:
+        """build/index.html: every hub, teams first, then people."""
+        teams = [h for h in hubs if not h.user_hub]
+        people = [h for h in hubs if h.user_hub]
+        return self.env.get_template("index.html").render(teams=teams, people=people, root="").encode()

@@ -1,0 +1,63 @@
+"""Settings: defaults, then a TOML file, then the command-line options a user gave."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hubs.db import resolve_url
+from hubs.errors import ConfigError
+from hubs.services import DEFAULT_URLS, ServiceSettings
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = field(default_factory=lambda: resolve_url(None))
+    out_dir: Path = Path("build")
+    jobs: int = 1
+    services: ServiceSettings = field(default_factory=ServiceSettings)
+
+
+def load_settings(config_path: Path | None = None, **options: Any) -> Settings:
+    """Layer the file over the defaults, then every option that is not None over both."""
+    values: dict[str, Any] = {}
+    if config_path is not None:
+        values = _read_file(config_path)
+    values.update({k: v for k, v in options.items() if v is not None})
+    if "db_url" in values:
+        values["db_url"] = resolve_url(values["db_url"])
+    if "out_dir" in values:
+        values["out_dir"] = Path(values["out_dir"])
+    jobs = values.get("jobs", 1)
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    return Settings(**values)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"config file {path}: {e}") from e
+    _refuse_unknown(path, raw, {f.name for f in dataclasses.fields(Settings)})
+    services = raw.pop("services", None)
+    if services is not None:
+        _refuse_unknown(path, services, {f.name for f in dataclasses.fields(ServiceSettings)},
+                        "[services] ")
+        urls = services.get("urls", {})
+        _refuse_unknown(path, urls, set(DEFAULT_URLS), "[services.urls] ")
+        services["urls"] = {**DEFAULT_URLS, **urls}
+        raw["services"] = ServiceSettings(**services)
+    return raw
+
+
+def _refuse_unknown(path: Path, raw: dict[str, Any], valid: set[str], where: str = "") -> None:
+    unknown = sorted(set(raw) - valid)
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown {where}key(s) {', '.join(unknown)}; "
+            f"valid keys: {', '.join(sorted(valid))}"
+        )

@@ -1,0 +1,87 @@
+"""The message store: record bus events, and find the ones that concern users, groups, packages."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from hubs.events import Event
+from hubs.models import Hub, Message, MessageTag, Role, TagKind
+
+
+def record(session: Session, event: Event) -> Message | None:
+    """Store *event* unless a message with its id is already there (redeliveries are no-ops)."""
+    if session.scalar(select(Message.id).where(Message.msg_id == event.msg_id)) is not None:
+        return None
+    message = Message(
+        msg_id=event.msg_id, topic=event.topic, category=event.category,
+        timestamp=event.timestamp, body=dict(event.body), summary=event.summary,
+        link=event.link, icon=event.icon,
+    )
+    for kind, names in ((TagKind.USER, event.usernames), (TagKind.GROUP, event.groups),
+                        (TagKind.PACKAGE, event.packages)):
+        message.tags.extend(MessageTag(kind=kind.value, name=name, timestamp=event.timestamp)
+                            for name in sorted(names))
+    session.add(message)
+    return message
+
+
+def hub_people(hub: Hub) -> list[str]:
+    """Whose activity a hub follows: its user for a user hub, owners and members for a team."""
+    if hub.user_hub:
+        return [hub.name]
+    return hub.usernames(Role.OWNER, Role.MEMBER)
+
+
+def concerning(usernames: Collection[str] = (), groups: Collection[str] = (),
+               packages: Collection[str] = ()) -> Select[tuple[int]]:
+    """Ids of messages tagged with any of these names."""
+    clauses = [and_(MessageTag.kind == kind.value, MessageTag.name.in_(sorted(names)))
+               for kind, names in ((TagKind.USER, usernames), (TagKind.GROUP, groups),
+                                   (TagKind.PACKAGE, packages)) if names]
+    if not clauses:
+        return select(MessageTag.message_id).where(False)
+    return select(MessageTag.message_id).where(or_(*clauses))
+
+
+def find_messages(session: Session, *, usernames: Collection[str] = (),
+                  groups: Collection[str] = (), packages: Collection[str] = (),
+                  topics: Collection[str] = (), since: datetime | None = None,
+                  until: datetime | None = None, limit: int | None = None,
+                  newest_first: bool = True) -> list[Message]:
+    """Messages concerning any of the names, optionally of some topics and in a time window.
+
+    Ties in time are broken by id so the order, and so the page, is deterministic.
+    """
+    query = select(Message).where(Message.id.in_(concerning(usernames, groups, packages)))
+    if topics:
+        query = query.where(Message.topic.in_(sorted(topics)))
+    if since is not None:
+        query = query.where(Message.timestamp >= since)
+    if until is not None:
+        query = query.where(Message.timestamp <= until)
+    order = (Message.timestamp.desc(), Message.id.desc()) if newest_first else (
+        Message.timestamp, Message.id)
+    query = query.order_by(*order).options(selectinload(Message.tags))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def message_view(message: Message) -> dict[str, Any]:
+    """The JSON-able part of a stored message that widgets put in their data."""
+    return {
+        "msg_id": message.msg_id,
+        "topic": message.topic,
+        "category": message.category,
+        "timestamp": message.timestamp.isoformat(),
+        "summary": message.summary,
+        "link": message.link,
+        "icon": message.icon,
+        "usernames": message.names(TagKind.USER),
+        "packages": message.names(TagKind.PACKAGE),
+    }

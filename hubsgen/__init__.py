@@ -1,0 +1,1 @@
+"""hubsgen: pre-render Fedora Hubs to static files and keep them fresh."""

@@ -1,0 +1,235 @@
+"""Render every hub into the output directory, writing only files whose bytes change."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from hubs.clock import data_now
+from hubs.db import open_engine, session_factory
+from hubs.errors import ConfigError, WidgetError
+from hubs.models import Hub, WidgetInstance
+from hubs.plugins import load_widgets
+from hubs.render import Fragment, Renderer, versions_json
+from hubs.services import Services
+from hubs.settings import Settings
+from hubsgen.output import TEMP_PREFIX, Output
+from hubsgen.static import publish_static
+
+log = logging.getLogger(__name__)
+
+CHUNK = 25
+"""Hubs per task when rendering in parallel: small enough to balance, big enough to amortise."""
+
+
+@dataclass
+class HubResult:
+    """What building some hubs did; results of chunks and workers add up."""
+
+    hubs: int = 0
+    widgets: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: HubResult) -> None:
+        self.hubs += other.hubs
+        self.widgets += other.widgets
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+        self.failures.extend(other.failures)
+
+    def count_write(self, changed: bool) -> None:
+        if changed:
+            self.written += 1
+        else:
+            self.unchanged += 1
+
+
+@dataclass
+class BuildReport(HubResult):
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    def summary(self) -> str:
+        line = (f"Built {self.hubs} hubs, {self.widgets} widgets: {self.written} written, "
+                f"{self.unchanged} unchanged, {self.removed} removed in {self.seconds:.2f}s")
+        return line + (f"; {self.failed} widget(s) failed" if self.failures else "")
+
+
+class HubBuilder:
+    """Renders hubs and writes their files: fragments first, then versions.json, then the page,
+    so a page never points at a fragment that is not there yet."""
+
+    def __init__(self, renderer: Renderer, out: Output) -> None:
+        self.renderer = renderer
+        self.out = out
+
+    def build(self, session: Session, hub: Hub) -> HubResult:
+        result = HubResult(hubs=1)
+        fragments = [self._fragment(session, instance, result) for instance in hub.widgets]
+        result.widgets = len(fragments)
+        for fragment in fragments:
+            result.count_write(self.out.write(fragment.to_json(), hub.name, "widgets",
+                                              f"{fragment.id}.json"))
+        result.count_write(self.out.write(versions_json(fragments), hub.name, "versions.json"))
+        result.count_write(self.out.write(self.renderer.render_page(hub, fragments),
+                                          hub.name, "index.html"))
+        self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
+        return result
+
+    def _fragment(self, session: Session, instance: WidgetInstance,
+                  result: HubResult) -> Fragment:
+        try:
+            return self.renderer.render_instance(session, instance)
+        except WidgetError as e:
+            log.error("%s", e)
+            result.failures.append(str(e))
+            last = self._last_good(instance.hub.name, instance.id, instance.column)
+            if last is not None:
+                return last.stale(str(e))
+            return self.renderer.error_fragment(instance, str(e))
+
+    def _last_good(self, hub: str, widget_id: int, column: str) -> Fragment | None:
+        """The fragment a previous build wrote, unless that was itself an error panel."""
+        try:
+            payload = self.out.path(hub, "widgets", f"{widget_id}.json").read_bytes()
+            last = Fragment.from_json(payload, column)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return None if last.is_error_panel else last
+
+    def _prune_widgets(self, hub: str, keep: set[str], result: HubResult) -> None:
+        directory = self.out.path(hub, "widgets")
+        for path in sorted(directory.iterdir()) if directory.is_dir() else ():
+            if path.name not in keep:
+                self.out.remove(path)
+                result.removed += 1
+
+
+def run_build(settings: Settings, hub_names: Sequence[str] = (),
+              on_progress: Callable[[int], None] = lambda n: None) -> BuildReport:
+    """Build the hubs named (all when none are), the directory page and the static files."""
+    started = time.perf_counter()
+    report = BuildReport()
+    out = Output(settings.out_dir)
+    engine = open_engine(settings.db_url)
+    try:
+        with session_factory(engine)() as session:
+            now = data_now(session)
+            all_hubs = list(session.scalars(select(Hub).order_by(Hub.name)))
+            selected = _select(all_hubs, hub_names)
+            static = publish_static(out)
+            report.written += static.written
+            report.unchanged += static.unchanged
+            report.removed += static.removed
+            job = BuildJob(settings, now, static.urls)
+            for result in _run(job, [h.id for h in selected], settings.jobs):
+                report.add(result)
+                on_progress(result.hubs)
+            renderer = job.renderer()
+            report.count_write(out.write(renderer.render_directory(all_hubs), "index.html"))
+            if not hub_names:
+                report.removed += _prune_hubs(out, {h.name for h in all_hubs})
+    finally:
+        engine.dispose()
+    report.seconds = time.perf_counter() - started
+    log.info("%s", report.summary())
+    return report
+
+
+def _select(all_hubs: list[Hub], names: Sequence[str]) -> list[Hub]:
+    if not names:
+        return all_hubs
+    by_name = {h.name: h for h in all_hubs}
+    unknown = sorted(set(names) - set(by_name))
+    if unknown:
+        raise ConfigError(f"no hub named {', '.join(unknown)}")
+    return [by_name[n] for n in dict.fromkeys(names)]
+
+
+def _prune_hubs(out: Output, keep: set[str]) -> int:
+    """Remove directories of hubs that are gone, and temp files a crash left behind."""
+    removed = 0
+    for path in sorted(out.root.iterdir()):
+        gone_hub = path.is_dir() and path.name != "static" and path.name not in keep
+        if gone_hub or path.name.startswith(TEMP_PREFIX):
+            out.remove(path)
+            removed += 1
+    return removed
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """Everything a worker process needs to render hubs; picklable."""
+
+    settings: Settings
+    now: datetime
+    static_urls: dict[str, str]
+
+    def renderer(self) -> Renderer:
+        return Renderer(load_widgets(), Services(self.settings.services), self.now,
+                        self.static_urls)
+
+
+def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:
+    chunks = [hub_ids[i:i + CHUNK] for i in range(0, len(hub_ids), CHUNK)]
+    if jobs == 1 or len(chunks) <= 1:
+        worker = _Worker(job)
+        try:
+            yield from map(worker.build_chunk, chunks)
+        finally:
+            worker.close()
+        return
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(job,)) as pool:
+        yield from pool.map(_build_chunk_in_worker, chunks)
+
+
+class _Worker:
+    """One process's renderer and database connection, reused for every chunk it builds."""
+
+    def __init__(self, job: BuildJob) -> None:
+        self.engine = open_engine(job.settings.db_url)
+        self.sessions = session_factory(self.engine)
+        self.renderer = job.renderer()
+        self.builder = HubBuilder(self.renderer, Output(job.settings.out_dir))
+
+    def build_chunk(self, hub_ids: Iterable[int]) -> HubResult:
+        result = HubResult()
+        with self.sessions() as session:
+            hubs = session.scalars(
+                select(Hub).where(Hub.id.in_(list(hub_ids))).order_by(Hub.name)
+                .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
+            for hub in hubs:
+                result.add(self.builder.build(session, hub))
+        return result
+
+    def close(self) -> None:
+        self.renderer.services.close()
+        self.engine.dispose()
+
+
+_worker: _Worker | None = None
+"""The worker-process state; set by the pool initializer, never in the parent."""
+
+
+def _init_worker(job: BuildJob) -> None:
+    global _worker
+    _worker = _Worker(job)
+
+
+def _build_chunk_in_worker(hub_ids: list[int]) -> HubResult:
+    assert _worker is not None
+    return _worker.build_chunk(hub_ids)
