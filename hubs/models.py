@@ -18,7 +18,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+
+from hubs.names import check_hub_name
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -86,6 +88,10 @@ class Hub(Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="hub", cascade="all, delete-orphan"
     )
+
+    @validates("name")
+    def _check_name(self, _key: str, name: str) -> str:
+        return check_hub_name(name)
 
     def usernames(self, *roles: Role) -> list[str]:
         """Sorted usernames holding any of *roles* on this hub."""

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hubs.events import Event
@@ -38,13 +38,13 @@ def hub_people(hub: Hub) -> list[str]:
 
 
 def concerning(usernames: Collection[str] = (), groups: Collection[str] = (),
-               packages: Collection[str] = ()) -> Select[tuple[int]]:
+               packages: Collection[str] = ()) -> Select[int]:
     """Ids of messages tagged with any of these names."""
     clauses = [and_(MessageTag.kind == kind.value, MessageTag.name.in_(sorted(names)))
                for kind, names in ((TagKind.USER, usernames), (TagKind.GROUP, groups),
                                    (TagKind.PACKAGE, packages)) if names]
     if not clauses:
-        return select(MessageTag.message_id).where(False)
+        return select(MessageTag.message_id).where(false())
     return select(MessageTag.message_id).where(or_(*clauses))
 
 

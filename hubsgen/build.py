@@ -16,6 +16,7 @@ from hubs.clock import data_now
 from hubs.db import open_engine, session_factory
 from hubs.errors import ConfigError, WidgetError
 from hubs.models import Hub, WidgetInstance
+from hubs.names import check_hub_name
 from hubs.plugins import load_widgets
 from hubs.render import Fragment, Renderer, versions_json
 from hubs.services import Services
@@ -129,7 +130,7 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
     try:
         with session_factory(engine)() as session:
             now = data_now(session)
-            all_hubs = list(session.scalars(select(Hub).order_by(Hub.name)))
+            all_hubs = _valid_hubs(session, report)
             selected = _select(all_hubs, hub_names)
             static = publish_static(out)
             report.written += static.written
@@ -148,6 +149,19 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
     report.seconds = time.perf_counter() - started
     log.info("%s", report.summary())
     return report
+
+
+def _valid_hubs(session: Session, report: BuildReport) -> list[Hub]:
+    """Every hub whose name is safe as a directory; the database may have been edited by hand."""
+    hubs = []
+    for hub in session.scalars(select(Hub).order_by(Hub.name)):
+        try:
+            check_hub_name(hub.name)
+            hubs.append(hub)
+        except ConfigError as e:
+            log.error("%s", e)
+            report.failures.append(f"{e}; hub {hub.id} skipped")
+    return hubs
 
 
 def _select(all_hubs: list[Hub], names: Sequence[str]) -> list[Hub]:

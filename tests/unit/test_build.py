@@ -1,0 +1,294 @@
+"""hubsgen build: the output contract, and the atomic/unchanged/prune/deterministic semantics."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy.orm import Session
+
+from hubs.models import Hub, WidgetInstance
+from hubs.settings import Settings, load_settings
+from hubs.testing import add_hub, make_engine
+from hubsgen.build import CHUNK, BuildReport, run_build
+from hubsgen.output import replace_file
+
+FRAGMENT_KEYS = {"id", "hub", "plugin", "version", "html", "data", "error"}
+
+
+@dataclass
+class Site:
+    engine: Engine
+    settings: Settings
+
+    @property
+    def out(self) -> Path:
+        return self.settings.out_dir
+
+    def build(self, *hubs: str, **options: object) -> BuildReport:
+        settings = load_settings(db_url=self.settings.db_url, out_dir=self.out, **options)
+        return run_build(settings, hubs)
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+    def snapshot(self) -> dict[str, tuple[bytes, int]]:
+        """Every file's bytes and mtime, to see exactly what a build touched."""
+        return {str(p.relative_to(self.out)): (p.read_bytes(), p.stat().st_mtime_ns)
+                for p in sorted(self.out.rglob("*")) if p.is_file()}
+
+    def changed_since(self, before: dict[str, tuple[bytes, int]]) -> set[str]:
+        after = self.snapshot()
+        return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+    def fragment(self, hub: str, widget_id: int) -> dict[str, object]:
+        return json.loads((self.out / hub / "widgets" / f"{widget_id}.json").read_bytes())
+
+
+def populate(session: Session) -> None:
+    add_hub(session, "designteam", summary="The Fedora Design Team",
+            members={"owner": ["duffy"], "member": ["ralph"]},
+            widgets=[("sticky", {"text": "Design **all** the things"}),
+                     ("boom", {"word": "steady"}, "side")])
+    add_hub(session, "ralph", user_hub=True, summary="Ralph Bean",
+            widgets=[("sticky", {"text": "Hi, I hack on fedmsg."})])
+    add_hub(session, "i18n", summary="The Internationalization Team", archived=True,
+            widgets=[("sticky", {"text": "Translate!"})])
+
+
+def make_site(url: str, out: Path) -> Site:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        populate(session)
+        session.commit()
+    return Site(engine, load_settings(db_url=url, out_dir=out))
+
+
+@pytest.fixture
+def site(sqlite_url, tmp_path, boom_plugin):
+    site = make_site(sqlite_url, tmp_path / "build")
+    yield site
+    site.engine.dispose()
+
+
+def widget_id(site: Site, hub: str, plugin: str) -> int:
+    with site.session() as s:
+        return s.scalar(select(WidgetInstance.id).join(Hub).where(
+            Hub.name == hub, WidgetInstance.plugin == plugin))
+
+
+def test_output_contract(site):
+    report = site.build()
+    assert report.failures == []
+    out = site.out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "designteam", "i18n", "index.html", "ralph", "static"]
+
+    page = (out / "designteam" / "index.html").read_text()
+    versions = json.loads((out / "designteam" / "versions.json").read_bytes())
+    fragments = sorted((out / "designteam" / "widgets").iterdir())
+    assert len(fragments) == len(versions) == 2
+    for path in fragments:
+        fragment = json.loads(path.read_bytes())
+        assert set(fragment) == FRAGMENT_KEYS
+        assert fragment["hub"] == "designteam"
+        assert fragment["error"] is None
+        assert path.name == f"{fragment['id']}.json"
+        assert versions[str(fragment["id"])] == fragment["version"]
+        assert re.fullmatch(r"[0-9a-f]{16}", fragment["version"])
+        assert (f'data-widget-id="{fragment["id"]}" data-version="{fragment["version"]}"'
+                in page)
+        assert fragment["html"] in page, "the page must be complete without JavaScript"
+    assert "<strong>all</strong>" in page
+
+    directory = (out / "index.html").read_text()
+    assert directory.index("designteam/index.html") < directory.index("ralph/index.html")
+    assert directory.index("i18n/index.html") < directory.index("ralph/index.html")
+
+    css = [p.name for p in (out / "static").iterdir() if p.suffix == ".css"]
+    assert len(css) == 1 and re.fullmatch(r"hubs\.[0-9a-f]{10}\.css", css[0])
+    assert f'href="../static/{css[0]}"' in page
+    assert f'href="static/{css[0]}"' in directory
+
+
+def test_no_change_rebuild_rewrites_nothing(site):
+    site.build()
+    before = site.snapshot()
+    report = site.build()
+    assert report.written == 0 and report.removed == 0
+    assert report.unchanged == len(before)
+    assert site.changed_since(before) == set()
+
+
+def test_one_config_change_rewrites_only_that_fragment_its_versions_and_page(site):
+    site.build()
+    before = site.snapshot()
+    sticky = widget_id(site, "designteam", "sticky")
+    with site.session() as s:
+        s.execute(update(WidgetInstance).where(WidgetInstance.id == sticky)
+                  .values(config={"text": "New note"}))
+        s.commit()
+    report = site.build()
+    assert site.changed_since(before) == {
+        f"designteam/widgets/{sticky}.json", "designteam/versions.json", "designteam/index.html"}
+    assert report.written == 3
+
+
+def test_removed_widgets_and_hubs_are_pruned(site):
+    site.build()
+    boom = widget_id(site, "designteam", "boom")
+    (site.out / ".tmp-index.html.x1y2").write_bytes(b"left by a crash")
+    with site.session() as s:
+        s.execute(delete(WidgetInstance).where(WidgetInstance.id == boom))
+        s.delete(s.scalar(select(Hub).where(Hub.name == "i18n")))
+        s.commit()
+    report = site.build()
+    assert not (site.out / "designteam" / "widgets" / f"{boom}.json").exists()
+    assert str(boom) not in json.loads((site.out / "designteam" / "versions.json").read_bytes())
+    assert not (site.out / "i18n").exists()
+    assert not (site.out / ".tmp-index.html.x1y2").exists()
+    assert "i18n/index.html" not in (site.out / "index.html").read_text()
+    assert report.removed == 3
+
+
+def test_building_one_hub_touches_only_it_and_the_directory(site):
+    site.build()
+    before = site.snapshot()
+    with site.session() as s:
+        s.execute(update(WidgetInstance).values(config={"text": "Changed everywhere"})
+                  .where(WidgetInstance.plugin == "sticky"))
+        s.execute(update(Hub).where(Hub.name == "ralph").values(summary="Ralph B."))
+        s.commit()
+    site.build("ralph")
+    changed = site.changed_since(before)
+    assert changed and all(p.startswith("ralph/") or p == "index.html" for p in changed)
+    assert (site.out / "designteam").exists() and (site.out / "i18n").exists()
+
+
+def test_unknown_hub_is_refused(site):
+    with pytest.raises(Exception, match="no hub named nope"):
+        site.build("nope")
+
+
+def test_same_database_builds_byte_identical_trees(site, tmp_path):
+    site.build()
+    first = {k: v[0] for k, v in site.snapshot().items()}
+    again = Site(site.engine, load_settings(db_url=site.settings.db_url, out_dir=tmp_path / "b2"))
+    again.build()
+    assert {k: v[0] for k, v in again.snapshot().items()} == first
+
+
+def test_parallel_build_matches_serial_build(site, tmp_path):
+    with site.session() as s:
+        for n in range(2 * CHUNK + 3):
+            add_hub(s, f"user{n:03d}", user_hub=True, widgets=[("sticky", {"text": f"n={n}"})])
+        s.commit()
+    serial = site.build(jobs=1)
+    parallel = Site(site.engine, load_settings(db_url=site.settings.db_url,
+                                               out_dir=tmp_path / "parallel"))
+    report = parallel.build(jobs=2)
+    assert report.hubs == serial.hubs == 2 * CHUNK + 6
+    assert ({k: v[0] for k, v in parallel.snapshot().items()}
+            == {k: v[0] for k, v in site.snapshot().items()})
+
+
+def test_sqlite_and_postgresql_build_the_same_site(pg_url, tmp_path, boom_plugin):
+    from_sqlite = make_site(f"sqlite:///{tmp_path / 'a.db'}", tmp_path / "a")
+    from_pg = make_site(pg_url, tmp_path / "b")
+    try:
+        assert from_pg.build().failures == from_sqlite.build().failures == []
+        assert ({k: v[0] for k, v in from_pg.snapshot().items()}
+                == {k: v[0] for k, v in from_sqlite.snapshot().items()})
+    finally:
+        from_pg.engine.dispose()
+        from_sqlite.engine.dispose()
+
+
+def set_boom(site: Site, **config: object) -> int:
+    boom = widget_id(site, "designteam", "boom")
+    with site.session() as s:
+        s.execute(update(WidgetInstance).where(WidgetInstance.id == boom).values(config=config))
+        s.commit()
+    return boom
+
+
+def test_failing_widget_without_history_shows_an_error_panel_and_others_render(site):
+    boom = set_boom(site, fail=True)
+    report = site.build()
+    assert report.failed == 1
+    assert report.failures[0].startswith(f"widget designteam/{boom} (boom): RuntimeError")
+    fragment = site.fragment("designteam", boom)
+    assert "the tracker is down" in fragment["error"]
+    assert "data-error-panel" in fragment["html"]
+    page = (site.out / "designteam" / "index.html").read_text()
+    assert "<strong>all</strong>" in page
+    assert (site.out / "ralph" / "index.html").exists()
+
+
+def test_failing_widget_keeps_its_last_good_fragment_marked_stale(site):
+    boom = set_boom(site, word="sunny")
+    site.build()
+    good = site.fragment("designteam", boom)
+    set_boom(site, fail=True, word="rainy")
+    site.build()
+    stale = site.fragment("designteam", boom)
+    assert stale["html"] == good["html"] and "sunny" in stale["html"]
+    assert stale["data"] == good["data"]
+    assert "RuntimeError: the tracker is down" in stale["error"]
+    assert stale["version"] != good["version"]
+    page = (site.out / "designteam" / "index.html").read_text()
+    assert f'widget widget-boom is-stale" id="widget-{boom}"' in page
+    # It stays the last good one through further failures, and recovers when fixed.
+    site.build()
+    assert site.fragment("designteam", boom)["html"] == good["html"]
+    set_boom(site, word="sunny")
+    site.build()
+    assert site.fragment("designteam", boom) == good
+
+
+def test_hostile_text_stays_inert(site):
+    with site.session() as s:
+        hub = s.scalar(select(Hub).where(Hub.name == "ralph"))
+        hub.summary = "<script>alert('summary')</script>"
+        hub.widgets[0].config = {"text": "<script>alert('note')</script>\n\n<b onclick=x>hi</b>"}
+        s.commit()
+    site.build()
+    page = (site.out / "ralph" / "index.html").read_text()
+    directory = (site.out / "index.html").read_text()
+    for html in (page, directory):
+        assert "<script>alert" not in html
+        assert "&lt;script&gt;alert(&#39;summary&#39;)&lt;/script&gt;" in html
+    assert "onclick" not in page and "<b>hi</b>" in page
+
+
+def test_hub_with_a_bad_name_in_the_database_is_skipped(site, tmp_path):
+    with site.session() as s:
+        s.execute(text("UPDATE hubs SET name = '../escaped' WHERE name = 'ralph'"))
+        s.commit()
+    report = site.build()
+    assert any("hub name '../escaped' is invalid" in f for f in report.failures)
+    assert not (tmp_path / "escaped").exists()
+    assert "escaped" not in (site.out / "index.html").read_text()
+
+
+def test_replace_file_is_atomic_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "hub" / "versions.json"
+    assert replace_file(path, b"one") is True
+    inode = path.stat().st_ino
+    assert replace_file(path, b"one") is False
+    assert path.stat().st_ino == inode
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+
+    def crash(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        replace_file(path, b"two")
+    assert path.read_bytes() == b"one"
+    assert os.listdir(path.parent) == ["versions.json"]

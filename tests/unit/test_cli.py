@@ -1,0 +1,65 @@
+"""The hubsgen command line: summary line, exit codes, errors without tracebacks."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from hubs.testing import add_hub, make_engine
+from hubsgen.cli import cli
+
+
+def make_db(url: str, boom_config: dict[str, object]) -> None:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        add_hub(s, "designteam", widgets=[("sticky", {"text": "hi"}), ("boom", boom_config)])
+        s.commit()
+    engine.dispose()
+
+
+def test_build_prints_a_one_line_summary(sqlite_url, tmp_path, boom_plugin):
+    make_db(sqlite_url, {})
+    result = CliRunner().invoke(cli, ["build", "--db", sqlite_url, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Built 1 hubs, 2 widgets: ")
+    assert "unchanged, 0 removed in " in result.output
+
+
+def test_failing_widget_exits_non_zero_naming_it(sqlite_url, tmp_path, boom_plugin):
+    make_db(sqlite_url, {"fail": True})
+    result = CliRunner().invoke(cli, ["build", "--db", sqlite_url, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "1 widget(s) failed" in result.stdout
+    assert "failed: widget designteam/2 (boom): RuntimeError: the tracker is down" in result.stderr
+
+
+def test_db_url_comes_from_the_environment(sqlite_url, tmp_path, boom_plugin, monkeypatch):
+    make_db(sqlite_url, {})
+    monkeypatch.setenv("HUBS_DB_URL", sqlite_url)
+    result = CliRunner().invoke(cli, ["build", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "o" / "designteam" / "index.html").exists()
+
+
+def test_user_errors_are_one_sentence_without_traceback(sqlite_url, tmp_path, boom_plugin):
+    make_db(sqlite_url, {"colour": "red"})
+    out = str(tmp_path / "o")
+    result = CliRunner().invoke(cli, ["build", "--db", sqlite_url, "--out", out, "--hub", "x"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no hub named x\n"
+    result = CliRunner().invoke(cli, ["build", "--db", sqlite_url, "--out", out])
+    assert "unknown argument(s) colour; valid arguments: fail, word" in result.stderr
+
+
+def test_config_file_is_layered_and_unknown_keys_refused(sqlite_url, tmp_path, boom_plugin):
+    make_db(sqlite_url, {})
+    config = tmp_path / "hubsgen.toml"
+    config.write_text(f'db_url = "{sqlite_url}"\nout_dir = "{tmp_path / "from-file"}"\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "build"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "from-file" / "index.html").exists()
+
+    config.write_text('colour = "red"\n[services]\nenabled = true\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "build"])
+    assert result.exit_code == 1
+    assert "unknown key(s) colour; valid keys: db_url, jobs, out_dir, services" in result.stderr

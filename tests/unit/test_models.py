@@ -1,0 +1,103 @@
+"""The schema on SQLite and on the running PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hubs.clock import EPOCH, data_now
+from hubs.demo import messages
+from hubs.models import Hub, Membership, Message, Role, WidgetInstance
+from hubs.store import find_messages, hub_people, message_view, record
+from hubs.testing import T0, add_events, add_hub, make_engine
+
+
+@pytest.fixture
+def db(db_url):
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def test_hubs_widgets_and_memberships_round_trip(db):
+    add_hub(db, "designteam", summary="Design", members={
+        "owner": ["duffy"], "member": ["nask0", "duffy"], "stargazer": ["ralph"]},
+        widgets=[("sticky", {"text": "hi", "title": "Ünïcode ✓"}, "side"), ("stats", {})])
+    db.commit()
+    db.expunge_all()
+    hub = db.scalar(select(Hub).where(Hub.name == "designteam"))
+    assert [(w.plugin, w.column) for w in hub.widgets] == [("stats", "main"), ("sticky", "side")]
+    assert hub.widgets[1].config == {"text": "hi", "title": "Ünïcode ✓"}
+    assert hub.widgets[1].key == f"designteam/{hub.widgets[1].id}"
+    assert hub.usernames(Role.OWNER, Role.MEMBER) == ["duffy", "nask0"]
+    assert hub_people(hub) == ["duffy", "nask0"]
+    assert hub.created == T0 and hub.created.tzinfo is not None
+
+
+def test_hub_names_are_unique(db):
+    add_hub(db, "designteam")
+    with pytest.raises(IntegrityError):
+        add_hub(db, "designteam")
+
+
+def test_a_role_is_held_once(db):
+    hub = add_hub(db, "designteam", members={"owner": ["duffy"]})
+    hub.memberships.append(Membership(username="duffy", role="owner"))
+    with pytest.raises(IntegrityError):
+        db.flush()
+
+
+def test_deleting_a_hub_deletes_its_widgets_and_memberships(db):
+    add_hub(db, "designteam", members={"owner": ["duffy"]}, widgets=[("stats", {})])
+    db.commit()
+    db.delete(db.scalar(select(Hub)))
+    db.commit()
+    assert db.scalars(select(WidgetInstance)).all() == []
+    assert db.scalars(select(Membership)).all() == []
+
+
+def test_message_store_finds_by_user_group_package_and_time(db):
+    add_events(db, [
+        messages.badge_award(T0 - timedelta(days=3), "ralph", "tester", "Tester", "Tested"),
+        messages.build_complete(T0 - timedelta(days=2), "duffy", "inkscape", "1.4", "1.fc43", 7),
+        messages.group_member_added(T0 - timedelta(days=1), "duffy", "nask0", "designteam"),
+    ])
+    db.commit()
+    names = lambda ms: [m.topic for m in ms]  # noqa: E731
+    assert names(find_messages(db, usernames=["ralph"])) == ["fedbadges.badge.award"]
+    assert names(find_messages(db, usernames=["duffy"])) == [
+        "fas.group.member.sponsor", "buildsys.build.state.change"]
+    assert names(find_messages(db, packages=["inkscape"])) == ["buildsys.build.state.change"]
+    assert names(find_messages(db, groups=["designteam"], usernames=["ralph"],
+                               newest_first=False)) == [
+        "fedbadges.badge.award", "fas.group.member.sponsor"]
+    assert names(find_messages(db, usernames=["duffy"], since=T0 - timedelta(days=1))) == [
+        "fas.group.member.sponsor"]
+    assert find_messages(db) == []
+    view = message_view(find_messages(db, packages=["inkscape"])[0])
+    assert view["usernames"] == ["duffy"] and view["timestamp"].endswith("+00:00")
+    assert data_now(db) == T0 - timedelta(days=1)
+
+
+def test_recording_a_message_twice_stores_it_once(db):
+    event = messages.wiki_edit(T0, "ralph", "Design")
+    assert record(db, event) is not None
+    db.commit()
+    assert record(db, event) is None
+    assert len(db.scalars(select(Message)).all()) == 1
+
+
+def test_naive_datetimes_are_refused(db):
+    with pytest.raises(Exception, match="naive datetime"):
+        add_hub(db, "designteam", created=datetime(2026, 1, 1))
+
+
+def test_data_clock_without_messages(db):
+    assert data_now(db) == EPOCH
+    add_hub(db, "designteam", last_activity=datetime(2026, 5, 1, tzinfo=UTC))
+    assert data_now(db) == datetime(2026, 5, 1, tzinfo=UTC)
