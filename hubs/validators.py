@@ -85,3 +85,12 @@ def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"must be true or false, got {value!r}")
     return value
+
+
+def optional(validator: Validator) -> Validator:
+    """Also accept empty (``""`` or null) for "not set", which the widget then works out."""
+
+    def check(value: Any) -> Any:
+        return "" if value is None or value == "" else validator(value)
+
+    return check

@@ -43,6 +43,7 @@ class Hint:
     topics: frozenset[str] = frozenset()
     categories: frozenset[str] = frozenset()
     usernames: Callable[[WidgetInstance], Iterable[str]] | None = None
+    groups: Callable[[WidgetInstance], Iterable[str]] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,16 @@ from typing import Any
 
 from hubs.markdown import render_markdown
 from hubs.validators import text
-from hubs.widget import (CONFIG_TOPICS, REQUIRED, Argument, DataContext, Hint, Panel, Widget,
-                         hub_reconfigured)
+from hubs.widget import (
+    CONFIG_TOPICS,
+    REQUIRED,
+    Argument,
+    DataContext,
+    Hint,
+    Panel,
+    Widget,
+    hub_reconfigured,
+)
 
 
 def sticky_data(ctx: DataContext) -> dict[str, Any]:

@@ -89,3 +89,10 @@ def test_every_built_in_argument_has_help_and_a_valid_default():
             assert argument.help, f"{widget.name}.{argument.name} has no help"
             if argument.default is not REQUIRED and argument.default is not None:
                 argument.validator(argument.default)
+
+
+def test_optional_accepts_empty_for_not_set():
+    check = validators.optional(validators.username)
+    assert check("") == "" and check(None) == "" and check("ralph") == "ralph"
+    with pytest.raises(ValueError, match="must be a Fedora account name"):
+        check("Not A Name")

@@ -1,0 +1,90 @@
+"""How busy a hub's people have been, week by week: a bar chart drawn as SVG at build time."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
+from hubs.models import Message, MessageTag
+from hubs.store import concerning, hub_people
+from hubs.validators import integer, text
+from hubs.widget import Argument, DataContext, Panel, Widget
+
+WIDTH = 240
+"""The chart's viewBox width: fixed, so labels keep their size whatever the number of weeks."""
+BAR_AREA = 64
+"""Height of the bars' area in viewBox units; week labels sit below it."""
+LABEL_ROOM = 30
+"""Room a "30 Nov" label needs, so the last tick does not run off the right edge."""
+
+
+def week_starts(now: datetime, weeks: int) -> list[datetime]:
+    """Mondays 00:00 UTC of the *weeks* ISO weeks ending with the one holding *now*."""
+    today = now.astimezone(UTC).date()
+    monday = datetime.combine(today - timedelta(days=today.weekday()), time(), UTC)
+    return [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+
+
+def weekly_counts(ctx: DataContext, starts: list[datetime]) -> list[int]:
+    """Messages per week in one query: a CASE puts each message in its week, GROUP BY counts."""
+    newest_first = reversed(list(enumerate(starts)))
+    week = case(*[(Message.timestamp >= start, i) for i, start in newest_first]).label("week")
+    # Tags carry the message time, so the window narrows the tag index scan too.
+    ids = concerning(hub_people(ctx.hub), hub_groups(ctx.hub)).where(
+        MessageTag.timestamp.between(starts[0], ctx.now))
+    query = (select(week, func.count())
+             .where(Message.id.in_(ids), Message.timestamp.between(starts[0], ctx.now))
+             .group_by(week))
+    counts = [0] * len(starts)
+    for index, count in ctx.session.execute(query):
+        counts[index] = count
+    return counts
+
+
+def bars(starts: list[datetime], counts: list[int]) -> list[dict[str, Any]]:
+    """Each week with its bar's geometry, so the template only places what Python measured."""
+    slot = WIDTH / len(starts)
+    step = math.ceil(len(starts) / 4)
+    top = max(counts) or 1
+    weeks = []
+    for i, (start, count) in enumerate(zip(starts, counts, strict=True)):
+        height = round(count / top * BAR_AREA, 2)
+        weeks.append({
+            "start": start.date().isoformat(), "count": count,
+            "label": f"{start.day} {start:%b}", "x": round(i * slot + slot * 0.1, 2),
+            "y": round(BAR_AREA - height, 2), "width": round(slot * 0.8, 2), "height": height,
+            "tick": i % step == 0 and i * slot <= WIDTH - LABEL_ROOM,
+        })
+    return weeks
+
+
+def activity_data(ctx: DataContext) -> dict[str, Any]:
+    starts = week_starts(ctx.now, ctx.config["weeks"])
+    counts = weekly_counts(ctx, starts)
+    weeks = bars(starts, counts)
+    busiest = max(weeks, key=lambda w: w["count"])  # the earliest of equally busy weeks
+    total = sum(counts)
+    summary = (f"{total} message{'' if total == 1 else 's'} in {len(weeks)} weeks, "
+               f"busiest week of {busiest['label']}: {busiest['count']}")
+    return {"weeks": weeks, "max": busiest["count"], "total": total, "summary": summary,
+            "size": {"width": WIDTH, "bars": BAR_AREA, "label_y": BAR_AREA + 10,
+                     "height": BAR_AREA + 14}}
+
+
+WIDGET = Widget(
+    name="activity",
+    template="activity.html",
+    data=activity_data,
+    hint=ACTIVITY_HINT,
+    should_invalidate=activity_changed,
+    arguments=(
+        Argument("weeks", 12, integer(4, 52), "how many weeks to chart, 4 to 52"),
+        Argument("title", "Activity", text(max_length=80), "the panel's title"),
+    ),
+    chrome=Panel("Activity"),
+    description="Messages about the hub's people per week, as a bar chart.",
+)
