@@ -26,7 +26,8 @@ class Registry:
             return self.widgets[plugin]
         except KeyError:
             known = ", ".join(sorted(self.widgets))
-            raise PluginError(f"widget {where}: no plugin named {plugin!r}; known: {known}") from None
+            raise PluginError(
+                f"widget {where}: no plugin named {plugin!r}; known: {known}") from None
 
 
 def load_widgets(group: str = GROUP) -> Registry:

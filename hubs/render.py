@@ -154,4 +154,5 @@ class Renderer:
         """build/index.html: every hub, teams first, then people."""
         teams = [h for h in hubs if not h.user_hub]
         people = [h for h in hubs if h.user_hub]
-        return self.env.get_template("index.html").render(teams=teams, people=people, root="").encode()
+        page = self.env.get_template("index.html").render(teams=teams, people=people, root="")
+        return page.encode()
