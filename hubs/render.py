@@ -128,7 +128,8 @@ class Renderer:
             body = self.env.get_template(WIDGET_PREFIX + widget.name).render(
                 data=data, hub=hub, config=config, instance=instance)
             html = self.env.get_template("panel.html").render(
-                title=widget.title(config), plugin=widget.name, body=Markup(body))
+                title=widget.title(config), plugin=widget.name, body=Markup(body),
+                widget_id=instance.id)
         except HubsError as e:
             raise WidgetError(str(e)) from e
         except Exception as e:
