@@ -54,10 +54,11 @@ class Services:
         try:
             response = self._http().get(url, params=params, timeout=self.settings.timeout)
             response.raise_for_status()
-            return response.json()
         except requests.RequestException as e:
             raise ServiceError(f"{service}: GET {url} failed: {e}") from e
-        except ValueError as e:
+        try:
+            return response.json()
+        except ValueError as e:  # requests' JSONDecodeError is both of these; say which
             raise ServiceError(f"{service}: GET {url} did not return JSON") from e
 
     def _http(self) -> requests.Session:

@@ -1,0 +1,117 @@
+"""Meetings: the next meetings on a team's fedocal calendars, so newcomers know when to join."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from hubs.events import Event
+from hubs.models import WidgetInstance
+from hubs.store import find_messages
+from hubs.validators import integer, name_list, text
+from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
+
+SCHEDULED = "fedocal.meeting.new"
+CHANGED = "fedocal.meeting.update"
+CANCELLED = "fedocal.meeting.delete"
+MEETING_TOPICS = frozenset({SCHEDULED, CHANGED, CANCELLED})
+"""What changes a calendar; ``fedocal.meeting.reminder`` only repeats what is shown."""
+
+FEDOCAL = "https://calendar.fedoraproject.org"
+
+HORIZON = timedelta(days=180)
+"""How far ahead meetings are shown: fedocal's own default window for its API."""
+
+LOOKBACK = timedelta(days=365)
+"""How far back the message store is read: meetings are rarely scheduled a year ahead."""
+
+
+def calendars_of(instance: WidgetInstance, config: Mapping[str, Any]) -> list[str]:
+    """The configured calendars, or the one named like the hub; [] if the config is broken."""
+    try:
+        names = name_list(config.get("calendars", []))
+    except ValueError:
+        names = []  # its render fails and names the argument; invalidators must not raise
+    return names or [instance.hub.name]
+
+
+def meetings_data(ctx: DataContext) -> dict[str, Any]:
+    """Per calendar, the soonest meetings from the start of today (UTC) on."""
+    names = calendars_of(ctx.instance, ctx.config)
+    today = ctx.now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if ctx.services.enabled:
+        found = [m for name in names for m in _from_fedocal(ctx, name, today)]
+    else:
+        found = _from_store(ctx, names)
+    upcoming = [m for m in found if today <= datetime.fromisoformat(m["start"]) < today + HORIZON]
+    upcoming.sort(key=lambda m: (datetime.fromisoformat(m["start"]), m["name"], m["id"]))
+    calendars = [{"name": name, "link": f"{FEDOCAL}/{quote(name)}/",
+                  "meetings": [m for m in upcoming if m["calendar"] == name][:ctx.config["limit"]]}
+                 for name in names]
+    return {"calendars": calendars, "count": sum(len(c["meetings"]) for c in calendars)}
+
+
+def _from_store(ctx: DataContext, names: list[str]) -> list[dict[str, Any]]:
+    """The newest message about each meeting wins: a later update moves it, a delete drops it."""
+    newest: dict[int, tuple[str, Mapping[str, Any]]] = {}
+    for message in find_messages(ctx.session, groups=names, topics=MEETING_TOPICS,
+                                 since=ctx.now - LOOKBACK):
+        meeting = message.body["meeting"]
+        newest.setdefault(meeting["meeting_id"], (message.topic, meeting))
+    return [_view(meeting, meeting["calendar_name"]) for topic, meeting in newest.values()
+            if topic != CANCELLED and meeting["calendar_name"] in names]
+
+
+def _from_fedocal(ctx: DataContext, name: str, today: datetime) -> list[dict[str, Any]]:
+    """Fedocal expands recurring meetings itself, one entry per occurrence, times in UTC."""
+    answer = ctx.services.get_json("fedocal", "/api/meetings/", {
+        "calendar": name, "start": today.date().isoformat(),
+        "end": (today + HORIZON).date().isoformat()})
+    return [_view(meeting, name) for meeting in answer["meetings"]]
+
+
+def _view(meeting: Mapping[str, Any], calendar: str) -> dict[str, Any]:
+    """Fedocal gives dates and times in UTC; ``meeting_timezone`` is only how it was entered."""
+    start = _utc(meeting["meeting_date"], meeting["meeting_time_start"])
+    stop = _utc(meeting.get("meeting_date_end") or meeting["meeting_date"],
+                meeting["meeting_time_stop"])
+    return {
+        "id": meeting["meeting_id"],
+        "name": meeting["meeting_name"],
+        "calendar": calendar,
+        "start": start.isoformat(),
+        "stop": stop.isoformat(),
+        "location": meeting.get("meeting_location") or "",
+        "link": f"{FEDOCAL}/meeting/{int(meeting['meeting_id'])}/",
+    }
+
+
+def _utc(day: str, time: str) -> datetime:
+    return datetime.strptime(f"{day} {time}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+
+
+def calendar_changed(event: Event, instance: WidgetInstance) -> bool:
+    """A meeting was added, moved or cancelled on one of these calendars; or a reconfiguration."""
+    if hub_reconfigured(event, instance):
+        return True
+    return event.topic in MEETING_TOPICS and not event.groups.isdisjoint(
+        calendars_of(instance, instance.config))
+
+
+WIDGET = Widget(
+    name="meetings",
+    template="meetings.html",
+    data=meetings_data,
+    hint=Hint(topics=CONFIG_TOPICS | MEETING_TOPICS),
+    should_invalidate=calendar_changed,
+    arguments=(
+        Argument("calendars", [], name_list,
+                 "fedocal calendars, as a list or comma-separated; defaults to the hub's name"),
+        Argument("limit", 5, integer(1, 20), "how many meetings to show per calendar"),
+        Argument("title", "Meetings", text(max_length=80), "the panel's title"),
+    ),
+    chrome=Panel("Meetings"),
+    description="The next meetings on a team's Fedora calendars.",
+)

@@ -1,0 +1,109 @@
+"""Pending reviews: dist-git pull requests a maintainer could merge, so contributors get answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from hubs.events import Event
+from hubs.models import WidgetInstance
+from hubs.store import find_messages
+from hubs.validators import integer, optional, text, username
+from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
+from widgets._user import known_subject, subject
+
+OPENED = "pagure.pull-request.new"
+REOPENED = "pagure.pull-request.reopened"
+CLOSED = "pagure.pull-request.closed"
+SRC = "https://src.fedoraproject.org"
+REVIEWERS = ("owner", "admin", "commit")
+"""The access levels that may merge a pull request."""
+
+LOOKBACK = timedelta(days=365)
+"""How far back the message store is read: a pull request untouched for a year is abandoned."""
+
+PAGURE_PAGE = 100
+"""Pagure's largest page; the widget shows at most 50."""
+
+
+def reviews_data(ctx: DataContext) -> dict[str, Any]:
+    """Open pull requests by others, newest first; from Pagure if web services are on."""
+    name = subject(ctx.instance, ctx.config)
+    pending = _from_pagure(ctx, name) if ctx.services.enabled else _from_store(ctx, name)
+    pending = [pr for pr in pending if pr["author"] != name]
+    pending.sort(key=lambda pr: (pr["project"], pr["number"]))
+    pending.sort(key=lambda pr: datetime.fromisoformat(pr["opened"]), reverse=True)
+    return {
+        "username": name,
+        "requests": pending[:ctx.config["limit"]],
+        "total": len(pending),
+        "more": f"{SRC}/user/{quote(name, safe='')}/requests",
+    }
+
+
+def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
+    """The newest message about each pull request says whether it is still open."""
+    newest: dict[tuple[str, int], tuple[str, Mapping[str, Any]]] = {}
+    for message in find_messages(ctx.session, usernames=[name],
+                                 topics=[OPENED, REOPENED, CLOSED], since=ctx.now - LOOKBACK):
+        pr = message.body["pullrequest"]
+        newest.setdefault((pr["project"]["fullname"], pr["id"]), (message.topic, pr))
+    return [_view(pr) for topic, pr in newest.values()
+            if topic != CLOSED and _can_merge(pr, name)]
+
+
+def _from_pagure(ctx: DataContext, name: str) -> list[dict[str, Any]]:
+    """Pagure's "actionable" requests are the open ones on projects the user may merge in."""
+    answer = ctx.services.get_json(
+        "pagure", f"/api/0/user/{quote(name, safe='')}/requests/actionable",
+        {"status": "Open", "per_page": PAGURE_PAGE})
+    return [_view(pr) for pr in answer["requests"]]
+
+
+def _can_merge(pr: Mapping[str, Any], name: str) -> bool:
+    access = pr["project"].get("access_users", {})
+    return any(name in access.get(level, ()) for level in REVIEWERS)
+
+
+def _view(pr: Mapping[str, Any]) -> dict[str, Any]:
+    """The same shape from a bus message and from Pagure's API (``date_created``: epoch text)."""
+    project = pr["project"]["fullname"]
+    return {
+        "project": project,
+        "number": pr["id"],
+        "title": pr["title"],
+        "author": pr["user"]["name"],
+        "link": f"{SRC}/{quote(project)}/pull-request/{int(pr['id'])}",
+        "opened": datetime.fromtimestamp(int(pr["date_created"]), UTC).isoformat(),
+    }
+
+
+def review_changed(event: Event, instance: WidgetInstance) -> bool:
+    """Someone else's pull request on a project this person may merge in opened or closed."""
+    if hub_reconfigured(event, instance):
+        return True
+    name = known_subject(instance, instance.config)
+    if event.topic not in (OPENED, REOPENED, CLOSED) or name is None:
+        return False
+    pr = event.body.get("pullrequest")
+    return (name in event.usernames and isinstance(pr, Mapping) and _can_merge(pr, name)
+            and pr["user"]["name"] != name)
+
+
+WIDGET = Widget(
+    name="pending_reviews",
+    template="pending_reviews.html",
+    data=reviews_data,
+    hint=Hint(topics=CONFIG_TOPICS | {OPENED, REOPENED, CLOSED}),
+    should_invalidate=review_changed,
+    arguments=(
+        Argument("username", "", optional(username),
+                 "the maintainer whose review queue to show; defaults to a user hub's own user"),
+        Argument("limit", 10, integer(1, 50), "how many pull requests to show"),
+        Argument("title", "Pending reviews", text(max_length=80), "the panel's title"),
+    ),
+    chrome=Panel("Pending reviews"),
+    description="Open dist-git pull requests by others on projects a person maintains.",
+)
