@@ -1,0 +1,45 @@
+"""Understand a bus message: what it concerns (users, packages, groups) and its feed line.
+
+Three readers, each in its own module: ``schemas`` (today's fedora-messaging schema classes),
+``legacy`` (fedmsg.meta with the processors Fedora ran in the fedmsg era) and ``fallback`` (the
+body's well-known keys). A message that carries a ``fedora_messaging_schema`` header was sent
+by today's bus, so its schema class reads it first; any other message is read by fedmsg.meta
+first. The first reader that names anyone or anything decides the usernames and packages; a
+reader that handles the topic but names nothing still counts (a message may concern no one);
+only when no reader handles the topic does the fallback speak. Measured on the recorded
+corpus (tests/messages/), this beats a union of readers and schema-first for every era.
+"""
+
+from __future__ import annotations
+
+from hubs.events import Event, RawMessage
+from hubs.understand import fallback, legacy, schemas
+from hubs.understand.reading import Reading
+from hubs.understand.topics import strip_prefix
+
+NOT_PEOPLE = frozenset({"anonymous"})  # fedmsg.meta's tagger reports it on Python 3
+
+
+def understand(raw: RawMessage) -> Event:
+    """The Event for *raw*; never raises for a body a reader did not expect."""
+    readings = _readings(raw)
+    guess = fallback.read(raw)
+    answered = [r for r in readings if r is not None]
+    primary = next((r for r in answered if r.names_anything), answered[0] if answered else guess)
+    ordered = [primary, *answered, guess]
+    return Event(
+        msg_id=raw.msg_id, topic=strip_prefix(raw.topic), timestamp=raw.timestamp,
+        usernames=primary.usernames - NOT_PEOPLE, packages=primary.packages,
+        groups=primary.groups or guess.groups, body=raw.body,
+        summary=_first(ordered, "summary"), link=_first(ordered, "link"),
+        icon=_first(ordered, "icon"))
+
+
+def _readings(raw: RawMessage) -> list[Reading | None]:
+    if raw.headers.get("fedora_messaging_schema"):
+        return [schemas.read(raw), legacy.read(raw)]
+    return [legacy.read(raw), schemas.read(raw)]
+
+
+def _first(readings: list[Reading], attribute: str) -> str:
+    return next((str(getattr(r, attribute)) for r in readings if getattr(r, attribute)), "")

@@ -1,0 +1,110 @@
+"""Read a message with the processors Fedora used in the fedmsg era (``fedmsg.meta``).
+
+``fedmsg_meta_fedora_infrastructure`` knows the fedmsg-era bodies of ~50 services. It is set up
+once, on first use, with a configuration that keeps it off the network: no FAS credentials (so
+IRC nicks and e-mail addresses stay unresolved instead of downloading the FAS user list) and an
+unreachable Bodhi (its taskotron processor would otherwise ask Bodhi for an update's builds).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import warnings
+from collections.abc import Callable, Mapping
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+from hubs.events import RawMessage
+from hubs.understand.reading import Reading, names, one_line, web_url
+from hubs.understand.topics import with_prefix
+
+log = logging.getLogger(__name__)
+
+CONFIG: Mapping[str, Any] = {
+    "topic_prefix": "org.fedoraproject",
+    "topic_prefix_re": r"^org\.fedoraproject\.(dev|stg|prod)",
+    "fasjson": False,  # and no "fas_credentials": no user-list download, no Kerberos
+    "bodhi_url": "offline://bodhi",  # requests refuses the scheme before opening a socket
+}
+# fasshim rebuilds its nick/e-mail cache from FAS whenever the cache is empty; an entry no
+# nick or address can equal marks it built, so it is never fetched (nor warned about).
+OFFLINE_MARK = " hubsgen: no FAS lookups "
+
+
+@cache
+def _processors() -> tuple[Any, ...]:
+    """Fedora's fedmsg.meta processors, loaded once; none when they are not installed.
+
+    Loaded through importlib, not ``fedmsg.meta.make_processors``: that goes through
+    pkg_resources, which refuses them because fasjson-client (Kerberos) is deliberately absent.
+    """
+    try:
+        import fedmsg.config
+        from fedmsg_meta_fedora_infrastructure import fasshim
+    except ImportError as e:
+        log.warning("fedmsg.meta processors unavailable, fedmsg-era topics fall back: %s", e)
+        return ()
+    fasshim._fas_cache.setdefault(OFFLINE_MARK, OFFLINE_MARK)
+    # The mailman3 processor calls fedmsg.config.load_config() at import, which would run
+    # fedmsg-config.py files from /etc, ~ and the working directory; a filled cache is
+    # returned instead.
+    getattr(fedmsg.config, "__cache").update(CONFIG)
+    loaded = []
+    for entry_point in entry_points(group="fedmsg.meta"):
+        try:
+            with warnings.catch_warnings():  # fedmsg-era code: load_config, pkg_resources
+                warnings.simplefilter("ignore", DeprecationWarning)
+                loaded.append(entry_point.load()(_untranslated, **CONFIG))
+        except Exception:  # noqa: BLE001 - one broken plugin must not hide the others
+            log.exception("Could not load fedmsg.meta processor %s", entry_point.name)
+    return tuple(loaded)
+
+
+def _untranslated(text: str) -> str:
+    return text
+
+
+def _processor(msg: Mapping[str, Any]) -> Any:
+    for processor in _processors():
+        if processor.handle_msg(msg, **CONFIG) is not None:
+            return processor
+    return None
+
+
+def read(raw: RawMessage) -> Reading | None:
+    """What Fedora's fedmsg-era processor for this topic says, or None if none handles it."""
+    msg = _fedmsg_dict(raw)
+    processor = _processor(msg)
+    if processor is None:
+        return None
+    usernames = _ask(processor.usernames, msg, raw)
+    packages = _ask(processor.packages, msg, raw)
+    if usernames is None and packages is None:
+        return None
+    return Reading(
+        source="fedmsg.meta", usernames=names(usernames), packages=names(packages),
+        summary=one_line(_ask(processor.subtitle, msg, raw)),
+        link=web_url(_ask(processor.link, msg, raw)),
+        icon=web_url(_ask(processor.icon, msg, raw)))
+
+
+def _fedmsg_dict(raw: RawMessage) -> dict[str, Any]:
+    """The message as fedmsg.meta expects it; a copy, as some processors edit what they get."""
+    msg = {"topic": with_prefix(raw.topic), "msg": copy.deepcopy(dict(raw.body)),
+           "msg_id": raw.msg_id, "timestamp": raw.timestamp.timestamp()}
+    for key in ("i", "username"):
+        if key in raw.headers:
+            msg[key] = raw.headers[key]
+    return msg
+
+
+def _ask(method: Callable[..., Any], msg: dict[str, Any], raw: RawMessage) -> Any:
+    """One processor method; None when it fails on a body shape it did not expect."""
+    try:
+        return method(msg, **CONFIG)
+    except Exception as e:  # noqa: BLE001 - third-party code on arbitrary bodies
+        log.debug("fedmsg.meta %s failed on %s (%s): %r", method.__name__, raw.msg_id,
+                  raw.topic, e)
+        return None
