@@ -9,6 +9,17 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class RawMessage:
+    """A bus message as a source received it, before it is understood."""
+
+    msg_id: str
+    topic: str  # as published: "org.fedoraproject.prod.bodhi.update.comment"
+    timestamp: datetime
+    body: Mapping[str, Any]
+    headers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Event:
     """A bus message reduced to what invalidators and the message store need."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +25,8 @@ class Route:
     content_type: str = "application/json"
     failures: int = 0
     stall: float = 0.0
+    answer: Callable[[dict[str, str]], Any] | None = None
+    """Computes the JSON payload from the query instead (paged APIs)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class LoopbackServer:
         """Answer GET *path* (any query) with *payload* as JSON."""
         self.routes[path] = Route(json.dumps(payload).encode(), failures=failures, stall=stall)
 
+    def route_query(self, path: str, answer: Callable[[dict[str, str]], Any]) -> None:
+        """Answer GET *path* with the JSON of ``answer(query)``, e.g. a page of results."""
+        self.routes[path] = Route(b"", answer=answer)
+
     def route_raw(self, path: str, body: bytes, content_type: str) -> None:
         """Answer GET *path* with *body* as is, to test what clients do with non-JSON."""
         self.routes[path] = Route(body, content_type=content_type)
@@ -89,6 +95,8 @@ class LoopbackServer:
                 return 503, Route(b"<html>Service Unavailable</html>", content_type="text/html")
         if route.stall:
             self._release.wait(route.stall)
+        if route.answer is not None:
+            return 200, Route(json.dumps(route.answer(query)).encode())
         return 200, route
 
 

@@ -1,0 +1,179 @@
+"""Batches of fedmsg messages, received over ZeroMQ from the publishers' endpoints.
+
+ZeroMQ PUB/SUB has no acknowledgement: a message missed while hubsgen is down or slow is gone,
+so ``done()`` does nothing and ``retry()`` can only warn that a gap may follow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import zmq
+
+from hubs.envelopes import MalformedMessage, parse_envelope
+from hubs.errors import ConfigError
+from hubs.events import RawMessage
+from hubsgen.sources import Rejected
+
+log = logging.getLogger(__name__)
+
+# Queued messages per endpoint before ZeroMQ drops new ones (libzmq's default is 1000).
+RECEIVE_HIGH_WATER_MARK = 100_000
+# Probe an idle connection after 60 s, every 10 s, 6 times: a silently dead peer (a NAT or
+# firewall dropped the flow) is noticed within two minutes, and ZeroMQ reconnects by itself.
+KEEPALIVE = {zmq.TCP_KEEPALIVE: 1, zmq.TCP_KEEPALIVE_IDLE: 60,
+             zmq.TCP_KEEPALIVE_INTVL: 10, zmq.TCP_KEEPALIVE_CNT: 6}
+# Back off from 100 ms to 10 s between reconnection attempts to a publisher that is down.
+RECONNECT = {zmq.RECONNECT_IVL: 100, zmq.RECONNECT_IVL_MAX: 10_000}
+
+
+def configured_endpoints() -> list[str]:
+    """Every endpoint in fedmsg's configuration (/etc/fedmsg.d, ./fedmsg.d, ...)."""
+    try:
+        import fedmsg.config  # needed only here: --endpoint works without fedmsg installed
+    except ImportError as e:
+        raise ConfigError("no fedmsg endpoint given: give --endpoint tcp://HOST:PORT, or install "
+                          "fedmsg to read them from /etc/fedmsg.d") from e
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # load_config is, yet it works
+            config = fedmsg.config.load_config([], None, invalidate_cache=True)
+    except ValueError as e:
+        raise ConfigError(f"fedmsg configuration: {e}; give --endpoint tcp://HOST:PORT or "
+                          "list endpoints in /etc/fedmsg.d") from e
+    endpoints: list[str] = []
+    for name, listed in config["endpoints"].items():
+        if name != "relay_inbound":  # fedmsg's own subscriber skips it too: it is for senders
+            endpoints.extend(e for e in listed if e not in endpoints)
+    if not endpoints:
+        raise ConfigError("fedmsg configuration lists no endpoints; give --endpoint "
+                          "tcp://HOST:PORT or list endpoints in /etc/fedmsg.d")
+    return endpoints
+
+
+class FedmsgBatch:
+    """Messages already gone from ZeroMQ: there is nothing to acknowledge or to requeue."""
+
+    def __init__(self, messages: Sequence[RawMessage], rejected: Sequence[Rejected]) -> None:
+        self.messages = messages
+        self.rejected = rejected
+
+    def done(self) -> None:
+        """Nothing to acknowledge on ZeroMQ."""
+
+    def retry(self) -> None:
+        if not self.messages:
+            return
+        log.warning("fedmsg cannot deliver %d message(s) again (%s...): a gap may follow "
+                    "until the next full build", len(self.messages),
+                    ", ".join(m.msg_id for m in self.messages[:3]))
+
+
+class FedmsgSource:
+    """Subscribe to fedmsg endpoints, one SUB socket each, for topics starting with a prefix."""
+
+    name = "fedmsg"
+    keeps_history = False  # what is published while nobody listens is gone
+
+    def __init__(self, endpoints: Sequence[str] | None = None,
+                 topic_prefixes: Sequence[str] = ("",)) -> None:
+        self.endpoints = list(endpoints) if endpoints else configured_endpoints()
+        self.topic_prefixes = list(topic_prefixes) or [""]
+        self._context: zmq.Context[zmq.Socket[bytes]] | None = None
+        self._sockets: dict[zmq.Socket[bytes], str] = {}  # socket -> its endpoint
+
+    def batches(self, max_messages: int, max_wait: float,
+                stop: threading.Event) -> Iterator[FedmsgBatch]:
+        poller = self._connect()
+        while not stop.is_set():
+            # Even when stop came meanwhile: what was received is out of ZeroMQ, so hand it on.
+            yield self._collect(poller, max_messages, max_wait, stop)
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            sock.close(linger=0)
+        self._sockets.clear()
+        if self._context is not None:
+            self._context.term()
+            self._context = None
+
+    def _connect(self) -> zmq.Poller:
+        """Connect lazily, from the thread that polls: ZeroMQ sockets are not thread-safe."""
+        if self._context is None:
+            self._context = zmq.Context()
+            for endpoint in self.endpoints:
+                self._sockets[self._subscribe(self._context, endpoint)] = endpoint
+            log.info("Subscribed to fedmsg at %s", ", ".join(self.endpoints))
+        poller = zmq.Poller()
+        for sock in self._sockets:
+            poller.register(sock, zmq.POLLIN)
+        return poller
+
+    def _subscribe(self, context: zmq.Context[zmq.Socket[bytes]],
+                   endpoint: str) -> zmq.Socket[bytes]:
+        sock = context.socket(zmq.SUB)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.RCVHWM, RECEIVE_HIGH_WATER_MARK)
+        for option, value in {**KEEPALIVE, **RECONNECT}.items():
+            sock.setsockopt(option, value)
+        for prefix in self.topic_prefixes:
+            sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+        try:
+            sock.connect(endpoint)
+        except zmq.ZMQError as e:
+            sock.close(linger=0)
+            raise ConfigError(f"fedmsg endpoint {endpoint!r} is not valid: {e}") from e
+        return sock
+
+    def _collect(self, poller: zmq.Poller, max_messages: int, max_wait: float,
+                 stop: threading.Event) -> FedmsgBatch:
+        """What arrives within *max_wait*, up to *max_messages*; maybe nothing."""
+        messages: list[RawMessage] = []
+        rejected: list[Rejected] = []
+        deadline = time.monotonic() + max_wait
+        while len(messages) + len(rejected) < max_messages and not stop.is_set():
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                break
+            for sock, _ in poller.poll(max(1, round(timeout * 1000))):
+                while len(messages) + len(rejected) < max_messages:
+                    try:
+                        frames = sock.recv_multipart(zmq.NOBLOCK)
+                    except zmq.Again:
+                        break
+                    parsed = parse_frames(frames, self._sockets[sock])
+                    if isinstance(parsed, Rejected):
+                        rejected.append(parsed)
+                    else:
+                        messages.append(parsed)
+        return FedmsgBatch(messages, rejected)
+
+
+def parse_frames(frames: Sequence[bytes], endpoint: str) -> RawMessage | Rejected:
+    """Read ``[topic, JSON envelope]`` as fedmsg publishes it."""
+    if len(frames) != 2:
+        return Rejected("", f"fedmsg message from {endpoint} has {len(frames)} frames, not 2")
+    try:
+        doc = json.loads(frames[1])
+    except ValueError as e:  # UnicodeDecodeError is a ValueError too
+        return Rejected("", f"fedmsg message from {endpoint} on {_text(frames[0])} is not "
+                            f"JSON: {e}")
+    try:
+        return parse_envelope(doc)
+    except MalformedMessage as e:
+        return Rejected(_msg_id(doc), f"fedmsg message from {endpoint}: {e}")
+
+
+def _msg_id(doc: Any) -> str:
+    msg_id = doc.get("msg_id") if isinstance(doc, Mapping) else None
+    return msg_id if isinstance(msg_id, str) else ""
+
+
+def _text(topic: bytes) -> str:
+    return topic.decode("utf-8", errors="replace")

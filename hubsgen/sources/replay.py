@@ -1,0 +1,78 @@
+"""Replay recorded messages from a JSON-lines file or standard input."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from hubs.envelopes import MalformedMessage, parse_line
+from hubs.events import RawMessage
+from hubsgen.sources import Rejected
+
+
+@dataclass
+class ReplayBatch:
+    messages: list[RawMessage] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def done(self) -> None:
+        """Nothing to acknowledge: a file is read once."""
+
+    def retry(self) -> None:
+        """A file cannot redeliver; the caller's error stands."""
+
+
+class ReplaySource:
+    """JSON lines, each a fedmsg/datagrepper envelope or a fedora-messaging message."""
+
+    def __init__(self, path: str, follow: bool = False) -> None:
+        """With *follow*, wait for lines appended after the end, like ``tail -f``."""
+        self.name = f"replay:{path}"
+        self.keeps_history = True
+        self.path = path
+        self.follow = follow
+        self._stream: IO[str] | None = None
+
+    def batches(self, max_messages: int, max_wait: float,
+                stop: threading.Event) -> Iterator[ReplayBatch]:
+        stream = self._open()
+        batch = ReplayBatch()
+        number = 0
+        while not stop.is_set():
+            line = stream.readline()
+            if not line:
+                if batch.messages or batch.rejected or self.follow:
+                    yield batch
+                    batch = ReplayBatch()
+                if not self.follow:
+                    return
+                stop.wait(max_wait)
+                continue
+            number += 1
+            if line.strip():
+                self._parse(line, number, batch)
+            if len(batch.messages) + len(batch.rejected) >= max_messages:
+                yield batch
+                batch = ReplayBatch()
+
+    @staticmethod
+    def _parse(line: str, number: int, batch: ReplayBatch) -> None:
+        try:
+            batch.messages.append(parse_line(line))
+        except MalformedMessage as e:
+            batch.rejected.append(Rejected(f"line {number}", str(e)))
+
+    def _open(self) -> IO[str]:
+        if self._stream is None:
+            self._stream = (sys.stdin if self.path == "-"
+                            else Path(self.path).open(encoding="utf-8"))  # noqa: SIM115 (closed by close())
+        return self._stream
+
+    def close(self) -> None:
+        if self._stream is not None and self._stream is not sys.stdin:
+            self._stream.close()
+        self._stream = None
