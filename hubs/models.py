@@ -179,3 +179,13 @@ class MessageTag(Base):
     timestamp: Mapped[datetime]
 
     message: Mapped[Message] = relationship(back_populates="tags")
+
+
+class Position(Base):
+    """How far a bus source got, so a restart can report (and backfill) what it missed."""
+
+    __tablename__ = "positions"
+
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    msg_id: Mapped[str] = mapped_column(String(128))
+    timestamp: Mapped[datetime]

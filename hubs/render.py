@@ -107,6 +107,11 @@ class Renderer:
         filters.install(self.env, now)
         self.env.globals["static"] = lambda name: static_urls[name]
 
+    def set_now(self, now: datetime) -> None:
+        """Advance the data clock (watch does, as messages arrive)."""
+        self.now = now
+        filters.install(self.env, now)
+
     def _widget_template(self, name: str) -> tuple[str, str, Any] | None:
         if not name.startswith(WIDGET_PREFIX):
             return None

@@ -84,3 +84,10 @@ def render_widget(session: Session, hub: Hub, plugin: str, now: datetime = T0,
     """Render the first instance of *plugin* on *hub*; raises WidgetError if it fails."""
     instance = next(w for w in hub.widgets if w.plugin == plugin)
     return make_renderer(now, services=services).render_instance(session, instance)
+
+
+def fedmsg_envelope(event: Event, env: str = "prod") -> dict[str, Any]:
+    """*event* as fedmsg put it on the wire (and datagrepper returns it)."""
+    return {"topic": f"org.fedoraproject.{env}.{event.topic}", "msg": dict(event.body),
+            "msg_id": event.msg_id, "timestamp": event.timestamp.timestamp(), "i": 1,
+            "username": "apache", "crypto": "x509"}

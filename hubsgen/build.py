@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from hubs.clock import data_now
 from hubs.db import open_engine, session_factory
-from hubs.errors import ConfigError, WidgetError
-from hubs.models import Hub, WidgetInstance
+from hubs.errors import ConfigError
+from hubs.models import Hub
 from hubs.names import check_hub_name
 from hubs.plugins import load_widgets
-from hubs.render import Fragment, Renderer, versions_json
+from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
+from hubsgen.hubwriter import HubResult, HubWriter
 from hubsgen.output import TEMP_PREFIX, Output
 from hubsgen.static import publish_static
 
@@ -31,23 +32,14 @@ CHUNK = 25
 
 
 @dataclass
-class HubResult:
-    """What building some hubs did; results of chunks and workers add up."""
+class BuildReport(HubResult):
+    """The whole build: what its hubs did, plus the directory page and the static files."""
 
-    hubs: int = 0
-    widgets: int = 0
-    written: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
-    def add(self, other: HubResult) -> None:
-        self.hubs += other.hubs
-        self.widgets += other.widgets
-        self.written += other.written
-        self.unchanged += other.unchanged
-        self.removed += other.removed
-        self.failures.extend(other.failures)
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
 
     def count_write(self, changed: bool) -> None:
         if changed:
@@ -55,69 +47,10 @@ class HubResult:
         else:
             self.unchanged += 1
 
-
-@dataclass
-class BuildReport(HubResult):
-    seconds: float = 0.0
-
-    @property
-    def failed(self) -> int:
-        return len(self.failures)
-
     def summary(self) -> str:
         line = (f"Built {self.hubs} hubs, {self.widgets} widgets: {self.written} written, "
                 f"{self.unchanged} unchanged, {self.removed} removed in {self.seconds:.2f}s")
         return line + (f"; {self.failed} widget(s) failed" if self.failures else "")
-
-
-class HubBuilder:
-    """Renders hubs and writes their files: fragments first, then versions.json, then the page,
-    so a page never points at a fragment that is not there yet."""
-
-    def __init__(self, renderer: Renderer, out: Output) -> None:
-        self.renderer = renderer
-        self.out = out
-
-    def build(self, session: Session, hub: Hub) -> HubResult:
-        result = HubResult(hubs=1)
-        fragments = [self._fragment(session, instance, result) for instance in hub.widgets]
-        result.widgets = len(fragments)
-        for fragment in fragments:
-            result.count_write(self.out.write(fragment.to_json(), hub.name, "widgets",
-                                              f"{fragment.id}.json"))
-        result.count_write(self.out.write(versions_json(fragments), hub.name, "versions.json"))
-        result.count_write(self.out.write(self.renderer.render_page(hub, fragments),
-                                          hub.name, "index.html"))
-        self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
-        return result
-
-    def _fragment(self, session: Session, instance: WidgetInstance,
-                  result: HubResult) -> Fragment:
-        try:
-            return self.renderer.render_instance(session, instance)
-        except WidgetError as e:
-            log.error("%s", e)
-            result.failures.append(str(e))
-            last = self._last_good(instance.hub.name, instance.id, instance.column)
-            if last is not None:
-                return last.stale(str(e))
-            return self.renderer.error_fragment(instance, str(e))
-
-    def _last_good(self, hub: str, widget_id: int, column: str) -> Fragment | None:
-        """The fragment a previous build wrote, unless that was itself an error panel."""
-        try:
-            payload = self.out.path(hub, "widgets", f"{widget_id}.json").read_bytes()
-            last = Fragment.from_json(payload, column)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        return None if last.is_error_panel else last
-
-    def _prune_widgets(self, hub: str, keep: set[str], result: HubResult) -> None:
-        directory = self.out.path(hub, "widgets")
-        for path in sorted(directory.iterdir()) if directory.is_dir() else ():
-            if path.name not in keep:
-                self.out.remove(path)
-                result.removed += 1
 
 
 def run_build(settings: Settings, hub_names: Sequence[str] = (),
@@ -218,7 +151,7 @@ class _Worker:
         self.engine = open_engine(job.settings.db_url)
         self.sessions = session_factory(self.engine)
         self.renderer = job.renderer()
-        self.builder = HubBuilder(self.renderer, Output(job.settings.out_dir))
+        self.writer = HubWriter(self.renderer, Output(job.settings.out_dir))
 
     def build_chunk(self, hub_ids: Iterable[int]) -> HubResult:
         result = HubResult()
@@ -227,7 +160,7 @@ class _Worker:
                 select(Hub).where(Hub.id.in_(list(hub_ids))).order_by(Hub.name)
                 .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
             for hub in hubs:
-                result.add(self.builder.build(session, hub))
+                result.add(self.writer.write_hub(session, hub))
         return result
 
     def close(self) -> None:

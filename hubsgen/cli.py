@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -89,3 +91,107 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
             return int(conn.scalar(select(func.count()).select_from(Hub)) or 0)
     finally:
         engine.dispose()
+
+
+@cli.command()
+@click.option("--source", "source_spec", default="fedmsg", show_default=True,
+              metavar="SOURCE",
+              help="fedmsg, amqp (fedora-messaging's TOML config), amqp://URL, or "
+                   "replay:PATH (- for standard input).")
+@click.option("--endpoint", "endpoints", multiple=True, metavar="tcp://HOST:PORT",
+              help="fedmsg endpoint (repeatable); default: the fedmsg.d configuration.")
+@click.option("--topic", "topics", multiple=True, metavar="TOPIC",
+              help="AMQP binding (repeatable); default: every topic.")
+@click.option("--once", is_flag=True, help="Stop when the source has nothing more to give.")
+@click.option("--metrics", "metrics_address", metavar="HOST:PORT",
+              help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
+@click.option("--db", "db_url", metavar="URL", help="Database URL (overrides the group option).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory [default: build].")
+@click.pass_obj
+def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
+          topics: tuple[str, ...], once: bool, metrics_address: str | None,
+          db_url: str | None, out_dir: Path | None) -> None:
+    """Rewrite the fragments (and pages) that bus messages change, as they arrive."""
+    import signal
+    import threading
+
+    from hubsgen.sources.open import open_source
+    from hubsgen.watch import run_watch
+
+    settings = _settings(obj, db_url=db_url, out_dir=out_dir)
+    source = open_source(source_spec, endpoints=endpoints, topics=topics, once=once)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    stats = run_watch(settings, source, stop, metrics_address=metrics_address)
+    click.echo(", ".join(f"{count} {name}" for name, count in sorted(stats.items()))
+               or "No messages")
+
+
+@cli.command()
+@click.argument("message_file", type=click.File("r", encoding="utf-8"), metavar="FILE|-")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
+@click.option("--db", "db_url", metavar="URL", help="Database URL (overrides the group option).")
+@click.pass_obj
+def explain(obj: dict[str, object], message_file: TextIO, as_json: bool,
+            db_url: str | None) -> None:
+    """Say what messages mean and which widgets they would refresh; changes nothing."""
+    import json
+    import tempfile
+
+    from hubsgen.explain import Explanation
+    from hubsgen.explain import explain as explain_messages
+    from hubsgen.watch import open_watcher
+
+    with tempfile.TemporaryDirectory() as scratch:  # the watcher's output, never written to
+        settings = _settings(obj, db_url=db_url, out_dir=Path(scratch))
+        with open_watcher(settings) as watcher:
+            for item in explain_messages(watcher, message_file.read()):
+                if isinstance(item, Explanation):
+                    click.echo(json.dumps(item.as_dict()) if as_json else item.line())
+                elif as_json:
+                    click.echo(json.dumps({"msg_id": item.msg_id, "error": item.reason}))
+                else:
+                    click.echo(f"{item.msg_id}: skipped: {item.reason}")
+
+
+def _since(value: str) -> datetime:
+    """``7d``, ``12h``, ``30m`` ago, or an ISO 8601 time (UTC unless it says otherwise)."""
+    import re
+    from datetime import UTC, timedelta
+
+    match = re.fullmatch(r"(\d+)([dhm])", value.strip())
+    if match:
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[match[2]]
+        return datetime.now(UTC) - timedelta(**{unit: int(match[1])})
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use 7d, 12h, 30m or an ISO 8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@cli.command()
+@click.option("--datagrepper", "url", default="https://apps.fedoraproject.org/datagrepper",
+              show_default=True, help="Datagrepper's base URL.")
+@click.option("--since", "since", required=True, metavar="7d|ISO",
+              help="How far back: 7d, 12h, 30m, or an ISO 8601 time.")
+@click.option("--db", "db_url", metavar="URL", help="Database URL (overrides the group option).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output directory [default: build].")
+@click.pass_obj
+def backfill(obj: dict[str, object], url: str, since: str, db_url: str | None,
+             out_dir: Path | None) -> None:
+    """Fill the message store from datagrepper, refreshing the widgets it changes."""
+    import threading
+    from datetime import UTC
+
+    from hubsgen.sources.datagrepper import DatagrepperSource
+    from hubsgen.watch import run_watch
+
+    settings = _settings(obj, db_url=db_url, out_dir=out_dir)
+    source = DatagrepperSource(url, _since(since), datetime.now(UTC))
+    stats = run_watch(settings, source, threading.Event())
+    click.echo(", ".join(f"{count} {name}" for name, count in sorted(stats.items()))
+               or "No messages")

@@ -2,10 +2,17 @@ from __future__ import annotations
 
 import importlib
 import sys
+from datetime import timedelta
 
 import pytest
+from sqlalchemy.orm import Session
 
+from hubs.demo import messages
+from hubs.settings import load_settings
+from hubs.testing import T0, add_events, add_hub, make_engine
+from hubsgen.build import run_build
 from tests.plugin_dist import BOOM, install_plugins
+from tests.sites import Site
 
 
 @pytest.fixture
@@ -19,3 +26,20 @@ def boom_plugin(tmp_path, monkeypatch):
     yield
     for name in [m for m in sys.modules if m.startswith("thirdparty_widgets")]:
         del sys.modules[name]
+
+
+@pytest.fixture
+def watched_site(sqlite_url, tmp_path):
+    """A built site: ralph's hub (badges, sticky) and designteam's (feed, stats)."""
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        add_hub(s, "ralph", user_hub=True, widgets=[
+            ("badges", {"username": "ralph"}), ("sticky", {"text": "Hi"})])
+        add_hub(s, "designteam", members={"owner": ["duffy"]}, widgets=[
+            ("feed", {}), ("stats", {}, "side")])
+        add_events(s, [messages.wiki_edit(T0 - timedelta(days=1), "duffy", "Design")])
+        s.commit()
+    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
+    assert run_build(site.settings).failures == []
+    yield site
+    engine.dispose()

@@ -5,49 +5,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from hubs.models import Hub, WidgetInstance
-from hubs.settings import Settings, load_settings
+from hubs.settings import load_settings
 from hubs.testing import add_hub, make_engine
-from hubsgen.build import CHUNK, BuildReport, run_build
+from hubsgen.build import CHUNK
 from hubsgen.output import replace_file
+from tests.sites import Site
 
 FRAGMENT_KEYS = {"id", "hub", "plugin", "version", "html", "data", "error"}
-
-
-@dataclass
-class Site:
-    engine: Engine
-    settings: Settings
-
-    @property
-    def out(self) -> Path:
-        return self.settings.out_dir
-
-    def build(self, *hubs: str, **options: object) -> BuildReport:
-        settings = load_settings(db_url=self.settings.db_url, out_dir=self.out, **options)
-        return run_build(settings, hubs)
-
-    def session(self) -> Session:
-        return Session(self.engine)
-
-    def snapshot(self) -> dict[str, tuple[bytes, int]]:
-        """Every file's bytes and mtime, to see exactly what a build touched."""
-        return {str(p.relative_to(self.out)): (p.read_bytes(), p.stat().st_mtime_ns)
-                for p in sorted(self.out.rglob("*")) if p.is_file()}
-
-    def changed_since(self, before: dict[str, tuple[bytes, int]]) -> set[str]:
-        after = self.snapshot()
-        return {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-
-    def fragment(self, hub: str, widget_id: int) -> dict[str, object]:
-        return json.loads((self.out / hub / "widgets" / f"{widget_id}.json").read_bytes())
 
 
 def populate(session: Session) -> None:

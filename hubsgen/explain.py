@@ -1,0 +1,73 @@
+"""Say what the project understands of messages, and which widgets they would refresh."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hubs.envelopes import MalformedMessage, parse_envelope, parse_line
+from hubs.events import Event, RawMessage
+from hubs.understand import understand
+from hubsgen.sources import Rejected
+from hubsgen.watch import Watcher
+
+
+@dataclass(frozen=True)
+class Explanation:
+    event: Event
+    refreshes: list[tuple[str, str]]  # (instance key, plugin)
+
+    def as_dict(self) -> dict[str, Any]:
+        e = self.event
+        return {"msg_id": e.msg_id, "topic": e.topic, "usernames": sorted(e.usernames),
+                "packages": sorted(e.packages), "groups": sorted(e.groups),
+                "summary": e.summary, "link": e.link,
+                "refreshes": [{"widget": key, "plugin": plugin}
+                              for key, plugin in self.refreshes]}
+
+    def line(self) -> str:
+        e = self.event
+        names = "; ".join(f"{label} {', '.join(sorted(values)) or '-'}" for label, values in (
+            ("users", e.usernames), ("packages", e.packages), ("groups", e.groups)))
+        widgets = ", ".join(f"{key} ({plugin})" for key, plugin in self.refreshes)
+        return (f"{e.msg_id} {e.topic}: {names} | {e.summary or '-'} {e.link or ''}".rstrip()
+                + f" -> {widgets or 'refreshes nothing'}")
+
+
+def read_messages(text: str) -> Iterator[RawMessage | Rejected]:
+    """One JSON document (an object or a list of them), or JSON lines."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, (dict, list)):
+        for number, item in enumerate(document if isinstance(document, list) else [document], 1):
+            try:
+                yield parse_envelope(item)
+            except MalformedMessage as e:
+                yield Rejected(f"item {number}", str(e))
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                yield parse_line(line)
+            except MalformedMessage as e:
+                yield Rejected(f"line {number}", str(e))
+
+
+def explain(watcher: Watcher, text: str) -> Iterator[Explanation | Rejected]:
+    """Understand and match each message; nothing is stored or written."""
+    with watcher.sessions() as session:
+        for item in read_messages(text):
+            if isinstance(item, Rejected):
+                yield item
+                continue
+            try:
+                event = understand(item)
+            except Exception as e:  # noqa: BLE001 - report it like the daemon would skip it
+                yield Rejected(item.msg_id, f"not understood: {type(e).__name__}: {e}")
+                continue
+            hits = watcher.affected(session, [event])[event.msg_id]
+            yield Explanation(event, [(i.key, i.plugin) for i in hits])

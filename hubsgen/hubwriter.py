@@ -1,0 +1,102 @@
+"""Render a hub's widgets and write its files; shared by build (every widget) and watch (a few)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from hubs.errors import WidgetError
+from hubs.models import Hub, WidgetInstance
+from hubs.render import Fragment, Renderer, versions_json
+from hubsgen.output import Output
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HubResult:
+    """What writing some hubs did; results of chunks, workers and batches add up."""
+
+    hubs: int = 0
+    widgets: int = 0
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failures: list[str] = field(default_factory=list)
+    failed_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: HubResult) -> None:
+        self.hubs += other.hubs
+        self.widgets += other.widgets
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.removed += other.removed
+        self.failures.extend(other.failures)
+        self.failed_ids.extend(other.failed_ids)
+
+
+class HubWriter:
+    """Writes a hub's fragments first, then its versions.json, then its page, so a page never
+    points at a fragment that is not there yet."""
+
+    def __init__(self, renderer: Renderer, out: Output) -> None:
+        self.renderer = renderer
+        self.out = out
+
+    def write_hub(self, session: Session, hub: Hub,
+                  only: Collection[int] | None = None) -> HubResult:
+        """Render every widget of *hub*, or only those whose ids are in *only* (the others are
+        taken from their fragment files), and write whatever changed."""
+        result = HubResult(hubs=1)
+        fragments = []
+        for instance in hub.widgets:
+            kept = None if only is None or instance.id in only else self._on_disk(instance)
+            fragment = kept or self._render(session, instance, result)
+            if kept is None:
+                result.widgets += 1
+                self._write(result, fragment.to_json(), hub.name, "widgets",
+                            f"{fragment.id}.json")
+            fragments.append(fragment)
+        self._write(result, versions_json(fragments), hub.name, "versions.json")
+        self._write(result, self.renderer.render_page(hub, fragments), hub.name, "index.html")
+        self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
+        return result
+
+    def _write(self, result: HubResult, payload: bytes, *parts: str) -> None:
+        if self.out.write(payload, *parts):
+            result.written += 1
+            log.info("Wrote %s", "/".join(parts))
+        else:
+            result.unchanged += 1
+
+    def _render(self, session: Session, instance: WidgetInstance,
+                result: HubResult) -> Fragment:
+        try:
+            return self.renderer.render_instance(session, instance)
+        except WidgetError as e:
+            log.error("%s", e)
+            result.failures.append(str(e))
+            result.failed_ids.append(instance.id)
+            last = self._on_disk(instance)
+            if last is not None and not last.is_error_panel:
+                return last.stale(str(e))
+            return self.renderer.error_fragment(instance, str(e))
+
+    def _on_disk(self, instance: WidgetInstance) -> Fragment | None:
+        """The fragment file an earlier run wrote for *instance*, if it is readable."""
+        try:
+            path = self.out.path(instance.hub.name, "widgets", f"{instance.id}.json")
+            fragment = Fragment.from_json(path.read_bytes(), instance.column)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return fragment if fragment.plugin == instance.plugin else None
+
+    def _prune_widgets(self, hub: str, keep: set[str], result: HubResult) -> None:
+        directory = self.out.path(hub, "widgets")
+        for path in sorted(directory.iterdir()) if directory.is_dir() else ():
+            if path.name not in keep:
+                self.out.remove(path)
+                result.removed += 1

@@ -1,0 +1,285 @@
+"""Turn bus messages into rewritten fragments: store, match, re-render once per batch, write."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, selectinload
+
+from hubs.clock import data_now
+from hubs.db import create_schema, open_engine, session_factory
+from hubs.events import Event, RawMessage
+from hubs.memberships import apply_membership
+from hubs.models import Hub, Position, WidgetInstance
+from hubs.plugins import Registry, load_widgets
+from hubs.render import Renderer
+from hubs.services import Services
+from hubs.settings import Settings
+from hubs.store import record
+from hubs.understand import understand
+from hubs.widget import CONFIG_TOPICS
+from hubsgen.hubwriter import HubWriter
+from hubsgen.index import HintIndex
+from hubsgen.metrics import WatchMetrics
+from hubsgen.output import Output
+from hubsgen.sources import Batch, Source
+from hubsgen.static import publish_static
+
+log = logging.getLogger(__name__)
+
+POSITION = "bus"
+"""The positions row of the live bus (every source type feeds the same store)."""
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    max_batch: int = 500
+    max_wait: float = 0.2
+    """Seconds a batch may wait to fill: the bound on how late a burst is coalesced."""
+    retry_first: float = 5.0
+    retry_max: float = 600.0
+
+
+@dataclass
+class Retry:
+    attempts: int
+    due: float
+
+
+class Watcher:
+    """Handles batches from a source; one thread, so writes never race."""
+
+    def __init__(self, engine: Engine, registry: Registry, renderer: Renderer, out: Output,
+                 options: WatchOptions = WatchOptions()) -> None:
+        self.sessions = session_factory(engine)
+        self.registry = registry
+        self.renderer = renderer
+        self.writer = HubWriter(renderer, out)
+        self.options = options
+        self.index = HintIndex(registry)
+        self.stats: Counter[str] = Counter()
+        self.retries: dict[int, Retry] = {}
+        self.metrics = WatchMetrics(self.stats)
+
+    def report_gap(self) -> None:
+        """A source without redelivery (fedmsg) loses what was sent while we were down."""
+        with self.sessions() as session:
+            position = session.get(Position, POSITION)
+        if position is not None:
+            log.warning("Last message handled before this start: %s at %s. Anything sent "
+                        "since then while hubsgen was down is missing here unless the source "
+                        "redelivers it; to fill the gap: hubsgen backfill --since %s",
+                        position.msg_id, position.timestamp.isoformat(),
+                        position.timestamp.isoformat())
+
+    def load_index(self) -> None:
+        with self.sessions() as session:
+            self.index.add(self._instances(session, select(WidgetInstance.id)))
+        log.info("Watching %d widget instances", len(self.index))
+
+    def run(self, source: Source, stop: threading.Event) -> None:
+        """Handle batches until *stop* is set or the source is exhausted."""
+        for batch in source.batches(self.options.max_batch, self.options.max_wait, stop):
+            try:
+                self.handle(batch)
+            except OperationalError:
+                log.exception("Database unavailable; asking %s to redeliver", source.name)
+                self.stats["redelivered"] += len(batch.messages)
+                batch.retry()
+                stop.wait(self.options.retry_first)
+                continue
+            batch.done()
+            self.retry_due()
+
+    def handle(self, batch: Batch) -> None:
+        for rejected in batch.rejected:
+            log.warning("Skipped malformed message %s: %s", rejected.msg_id, rejected.reason)
+        self.stats["received"] += len(batch.messages) + len(batch.rejected)
+        self.stats["malformed"] += len(batch.rejected)
+        self.metrics.backlog.set(len(batch.messages))
+        events = self._understand(batch.messages)
+        if events:
+            with self.sessions() as session:
+                self._handle_events(session, events)
+        self.metrics.backlog.set(0)
+
+    def _handle_events(self, session: Session, events: Sequence[Event]) -> None:
+        for event in events:
+            if record(session, event) is None:
+                self.stats["duplicate"] += 1
+        changed_hubs = self._apply_hub_changes(session, events)
+        self._save_position(session, events[-1])
+        session.commit()
+        self.renderer.set_now(data_now(session))
+        dirty, matched = self._match(session, events)
+        self._refresh(session, dirty, changed_hubs)
+        written = time.time()
+        for event in matched:
+            self.metrics.latency.observe(max(0.0, written - event.timestamp.timestamp()))
+
+    def _understand(self, messages: Sequence[RawMessage]) -> list[Event]:
+        events = []
+        for raw in messages:
+            try:
+                events.append(understand(raw))
+            except Exception:  # noqa: BLE001 - one bad message must not stop the daemon
+                log.exception("Skipped message %s (%s): not understood", raw.msg_id, raw.topic)
+                self.stats["skipped"] += 1
+        return events
+
+    def _apply_hub_changes(self, session: Session, events: Iterable[Event]) -> set[int]:
+        """Memberships from group messages; the hubs whose people or widgets changed."""
+        changed = set()
+        for event in events:
+            hub = apply_membership(session, event)
+            if hub is not None:
+                changed.add(hub.id)
+            if event.topic in CONFIG_TOPICS:
+                name = event.body.get("hub")
+                hub = session.scalar(select(Hub).where(Hub.name == name)) if name else None
+                if hub is not None:
+                    changed.add(hub.id)
+        session.flush()
+        return changed
+
+    def _save_position(self, session: Session, event: Event) -> None:
+        position = session.get(Position, POSITION)
+        if position is None:
+            session.add(Position(source=POSITION, msg_id=event.msg_id, timestamp=event.timestamp))
+        elif event.timestamp >= position.timestamp:
+            position.msg_id, position.timestamp = event.msg_id, event.timestamp
+
+    def affected(self, session: Session,
+                 events: Sequence[Event]) -> dict[str, list[WidgetInstance]]:
+        """For each message id, the instances whose hints match and whose check says yes."""
+        candidates = {e.msg_id: self.index.candidates(e) for e in events}
+        wanted = sorted({i for ids in candidates.values() for i in ids})
+        instances = {i.id: i for i in self._instances(session, wanted)}
+        return {event.msg_id: [instances[i] for i in candidates[event.msg_id]
+                               if i in instances and self._check(event, instances[i])]
+                for event in events}
+
+    def _match(self, session: Session,
+               events: Sequence[Event]) -> tuple[dict[int, set[int]], list[Event]]:
+        """The instances to re-render, by hub id, and the events that asked for any."""
+        dirty: dict[int, set[int]] = {}
+        matched = []
+        affected = self.affected(session, events)
+        for event in events:
+            hits = affected[event.msg_id]
+            if hits:
+                self.stats["matched"] += 1
+                matched.append(event)
+                log.info("Message %s (%s) refreshes %s", event.msg_id, event.topic,
+                         ", ".join(i.key for i in hits))
+            for instance in hits:
+                dirty.setdefault(instance.hub_id, set()).add(instance.id)
+        return dirty, matched
+
+    def _check(self, event: Event, instance: WidgetInstance) -> bool:
+        widget = self.registry.widgets[instance.plugin]
+        try:
+            answer = widget.should_invalidate(event, instance)
+        except Exception:  # noqa: BLE001 - a buggy check refreshes rather than goes stale
+            log.exception("Check of %s failed on %s; refreshing it", instance.key, event.msg_id)
+            return True
+        if not answer:
+            log.debug("%s: no to %s", instance.key, event.msg_id)
+        return bool(answer)
+
+    def _refresh(self, session: Session, dirty: dict[int, set[int]],
+                 changed_hubs: set[int]) -> None:
+        """Re-index hubs whose people or widgets changed, then write each affected hub once."""
+        hubs = session.scalars(
+            select(Hub).where(Hub.id.in_(sorted(dirty.keys() | changed_hubs))).order_by(Hub.id)
+            .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
+        for hub in hubs:
+            if hub.id in changed_hubs:
+                self.index.remove(self.index.instances_of_hubs([hub.id]))
+                self.index.add(hub.widgets)
+            self._write(session, hub, dirty.get(hub.id, set()))
+
+    def _write(self, session: Session, hub: Hub, only: set[int]) -> None:
+        result = self.writer.write_hub(session, hub, only)
+        self.stats["rewritten"] += result.written
+        self.stats["failed"] += len(result.failed_ids)
+        for instance_id in only - set(result.failed_ids):
+            self.retries.pop(instance_id, None)
+        now = time.monotonic()
+        for instance_id in result.failed_ids:
+            attempts = self.retries[instance_id].attempts + 1 if instance_id in self.retries else 1
+            delay = min(self.options.retry_first * 2 ** (attempts - 1), self.options.retry_max)
+            self.retries[instance_id] = Retry(attempts, now + delay)
+        self.metrics.retrying.set(len(self.retries))
+
+    def retry_due(self) -> None:
+        """Re-render failed instances whose backoff has passed."""
+        now = time.monotonic()
+        due = sorted(i for i, r in self.retries.items() if r.due <= now)
+        if not due:
+            return
+        with self.sessions() as session:
+            instances = self._instances(session, due)
+            for gone in set(due) - {i.id for i in instances}:
+                self.retries.pop(gone, None)
+            for instance in instances:
+                log.info("Retrying %s (attempt %d)", instance.key,
+                         self.retries[instance.id].attempts + 1)
+                self._write(session, instance.hub, {instance.id})
+
+    @staticmethod
+    def _instances(session: Session, ids: object) -> list[WidgetInstance]:
+        query = (select(WidgetInstance).where(WidgetInstance.id.in_(ids))  # type: ignore[arg-type]
+                 .order_by(WidgetInstance.id)
+                 .options(selectinload(WidgetInstance.hub).selectinload(Hub.memberships),
+                          selectinload(WidgetInstance.hub).selectinload(Hub.widgets)))
+        return list(session.scalars(query))
+
+
+@contextmanager
+def open_watcher(settings: Settings, options: WatchOptions = WatchOptions()) -> Iterator[Watcher]:
+    """A watcher over the configured database and output directory, its index loaded."""
+    engine = open_engine(settings.db_url)
+    out = Output(settings.out_dir)
+    static = publish_static(out)
+    registry = load_widgets()
+    with session_factory(engine)() as session:
+        now = data_now(session)
+    renderer = Renderer(registry, Services(settings.services), now, static.urls)
+    try:
+        watcher = Watcher(engine, registry, renderer, out, options)
+        watcher.load_index()
+        yield watcher
+    finally:
+        renderer.services.close()
+        engine.dispose()
+
+
+def run_watch(settings: Settings, source: Source, stop: threading.Event,
+              options: WatchOptions = WatchOptions(),
+              metrics_address: str | None = None) -> Counter[str]:
+    """Keep the output directory fresh from *source* until *stop* is set or it runs dry;
+    with *metrics_address* (HOST:PORT), serve Prometheus metrics there."""
+    engine = open_engine(settings.db_url)
+    create_schema(engine)  # adds tables newer than the database, such as positions
+    engine.dispose()
+    try:
+        with open_watcher(settings, options) as watcher:
+            if metrics_address:
+                watcher.metrics.serve(metrics_address)
+            if not source.keeps_history:
+                watcher.report_gap()
+            log.info("Listening to %s", source.name)
+            watcher.run(source, stop)
+    finally:
+        source.close()
+    log.info("Stopped: %s", ", ".join(f"{k} {v}" for k, v in sorted(watcher.stats.items())))
+    return watcher.stats

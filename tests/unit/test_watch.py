@@ -1,0 +1,92 @@
+"""hubsgen watch, fed by the replay source: only affected files change, idempotently."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from hubs.demo import messages
+from hubs.models import Hub, Membership
+from hubs.testing import T0, fedmsg_envelope
+from hubsgen.cli import cli
+from tests.sites import award, replay, widget_id
+
+
+@pytest.fixture
+def site(watched_site):
+    return watched_site
+
+
+def test_a_badge_rewrites_only_that_users_badges_fragment_and_page(site, tmp_path):
+    before = site.snapshot()
+    stats = replay(site, tmp_path, award(1))
+    badges = widget_id(site, "ralph", "badges")
+    assert site.changed_since(before) == {
+        f"ralph/widgets/{badges}.json", "ralph/versions.json", "ralph/index.html"}
+    assert "Tester" in site.fragment("ralph", badges)["html"]
+    assert stats["matched"] == 1 and stats["rewritten"] == 3
+
+
+def test_a_redelivered_message_changes_nothing(site, tmp_path):
+    replay(site, tmp_path, award(1))
+    before = site.snapshot()
+    stats = replay(site, tmp_path, award(1))
+    assert stats["duplicate"] == 1
+    assert site.changed_since(before) == set()
+
+
+def test_a_burst_is_rendered_once_per_batch_and_ends_fresh(site, tmp_path):
+    burst = [award(1 + n / 1000, badge=f"badge{n:03d}") for n in range(100)]
+    stats = replay(site, tmp_path, *burst, max_batch=1000)
+    assert stats["matched"] == 100
+    assert stats["rewritten"] == 3, "one fragment, versions.json and page: rendered once"
+    html = site.fragment("ralph", widget_id(site, "ralph", "badges"))["html"]
+    assert "Badge099" in html
+
+
+def test_malformed_messages_are_counted_and_skipped(site, tmp_path):
+    stats = replay(site, tmp_path, "{not json", '{"topic": 3}', "[]", award(1))
+    assert stats["malformed"] == 3
+    assert stats["matched"] == 1
+    assert "Tester" in site.fragment("ralph", widget_id(site, "ralph", "badges"))["html"]
+
+
+def test_a_group_sponsorship_adds_the_member_and_reindexes(site, tmp_path):
+    sponsor = messages.group_member_added(T0 + timedelta(days=1), "duffy", "ralph",
+                                          "designteam")
+    stats_widget = widget_id(site, "designteam", "stats")
+    replay(site, tmp_path, fedmsg_envelope(sponsor))
+    with site.session() as s:
+        roles = s.scalars(select(Membership.role).join(Hub).where(
+            Hub.name == "designteam", Membership.username == "ralph")).all()
+    assert roles == ["member"]
+    shown = site.fragment("designteam", stats_widget)["data"]["stats"]
+    counts = {stat["role"]: stat["count"] for stat in shown}
+    assert counts["member"] == 1
+    feed = widget_id(site, "designteam", "feed")
+    before = site.fragment("designteam", feed)
+    # ralph is a member now, so his next badge reaches the team's feed.
+    replay(site, tmp_path, award(2, badge="mentor"))
+    after = site.fragment("designteam", feed)
+    assert after["version"] != before["version"] and "Mentor" in after["html"]
+
+
+def test_explain_says_what_it_understood_and_what_it_would_refresh(site, tmp_path):
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(award(1), indent=2))
+    before = site.snapshot()
+    result = CliRunner().invoke(cli, ["explain", "--db", site.settings.db_url, str(path)])
+    assert result.exit_code == 0, result.output
+    badges = widget_id(site, "ralph", "badges")
+    assert "fedbadges.badge.award: users ralph;" in result.output
+    assert f"-> ralph/{badges} (badges)" in result.output
+    result = CliRunner().invoke(cli, ["explain", "--json", "--db", site.settings.db_url,
+                                      str(path)])
+    line = json.loads(result.output)
+    assert line["usernames"] == ["ralph"]
+    assert line["refreshes"] == [{"widget": f"ralph/{badges}", "plugin": "badges"}]
+    assert site.changed_since(before) == set()
