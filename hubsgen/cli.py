@@ -105,26 +105,33 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
 @click.option("--once", is_flag=True, help="Stop when the source has nothing more to give.")
 @click.option("--metrics", "metrics_address", metavar="HOST:PORT",
               help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
+@click.option("--shard", "shard_spec", metavar="I/N",
+              help="Write only the hubs of shard I of N (0-based); with AMQP, use a queue of "
+                   "this shard's own.")
 @click.option("--db", "db_url", metavar="URL", help="Database URL (overrides the group option).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Output directory [default: build].")
 @click.pass_obj
 def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
           topics: tuple[str, ...], once: bool, metrics_address: str | None,
-          db_url: str | None, out_dir: Path | None) -> None:
+          shard_spec: str | None, db_url: str | None, out_dir: Path | None) -> None:
     """Rewrite the fragments (and pages) that bus messages change, as they arrive."""
     import signal
     import threading
 
+    from hubsgen.shards import Shard
     from hubsgen.sources.open import open_source
-    from hubsgen.watch import run_watch
+    from hubsgen.watch import WatchOptions, run_watch
 
     settings = _settings(obj, db_url=db_url, out_dir=out_dir)
-    source = open_source(source_spec, endpoints=endpoints, topics=topics, once=once)
+    shard = Shard.parse(shard_spec) if shard_spec else Shard()
+    source = open_source(source_spec, endpoints=endpoints, topics=topics, once=once,
+                         queue_suffix=shard.suffix)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    stats = run_watch(settings, source, stop, metrics_address=metrics_address)
+    stats = run_watch(settings, source, stop, WatchOptions(shard=shard),
+                      metrics_address=metrics_address)
     click.echo(", ".join(f"{count} {name}" for name, count in sorted(stats.items()))
                or "No messages")
 

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
 from hubs.clock import data_now
@@ -30,13 +30,15 @@ from hubsgen.hubwriter import HubWriter
 from hubsgen.index import HintIndex
 from hubsgen.metrics import WatchMetrics
 from hubsgen.output import Output
+from hubsgen.shards import Shard
 from hubsgen.sources import Batch, Source
 from hubsgen.static import publish_static
 
 log = logging.getLogger(__name__)
 
 POSITION = "bus"
-"""The positions row of the live bus (every source type feeds the same store)."""
+"""The positions row of the live bus (every source type feeds the same store); a shard's
+worker has its own, suffixed."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class WatchOptions:
     """Seconds a batch may wait to fill: the bound on how late a burst is coalesced."""
     retry_first: float = 5.0
     retry_max: float = 600.0
+    shard: Shard = Shard()
 
 
 @dataclass
@@ -68,11 +71,12 @@ class Watcher:
         self.stats: Counter[str] = Counter()
         self.retries: dict[int, Retry] = {}
         self.metrics = WatchMetrics(self.stats)
+        self.position = "-".join(filter(None, (POSITION, options.shard.suffix)))
 
     def report_gap(self) -> None:
         """A source without redelivery (fedmsg) loses what was sent while we were down."""
         with self.sessions() as session:
-            position = session.get(Position, POSITION)
+            position = session.get(Position, self.position)
         if position is not None:
             log.warning("Last message handled before this start: %s at %s. Anything sent "
                         "since then while hubsgen was down is missing here unless the source "
@@ -82,7 +86,8 @@ class Watcher:
 
     def load_index(self) -> None:
         with self.sessions() as session:
-            self.index.add(self._instances(session, select(WidgetInstance.id)))
+            self.index.add(i for i in self._instances(session, select(WidgetInstance.id))
+                           if self.options.shard.owns(i.hub.name))
         log.info("Watching %d widget instances", len(self.index))
 
     def run(self, source: Source, stop: threading.Event) -> None:
@@ -112,18 +117,35 @@ class Watcher:
         self.metrics.backlog.set(0)
 
     def _handle_events(self, session: Session, events: Sequence[Event]) -> None:
-        for event in events:
-            if record(session, event) is None:
-                self.stats["duplicate"] += 1
-        changed_hubs = self._apply_hub_changes(session, events)
-        self._save_position(session, events[-1])
-        session.commit()
+        changed_hubs = self._store(session, events)
         self.renderer.set_now(data_now(session))
         dirty, matched = self._match(session, events)
         self._refresh(session, dirty, changed_hubs)
         written = time.time()
         for event in matched:
             self.metrics.latency.observe(max(0.0, written - event.timestamp.timestamp()))
+
+    def _store(self, session: Session, events: Sequence[Event]) -> set[int]:
+        """Record the messages and their membership changes; the hubs whose people changed.
+
+        Shard workers all store every message: when another stored some first, the unique
+        msg_id refuses ours, and a second pass skips what is already there.
+        """
+        try:
+            return self._store_once(session, events)
+        except IntegrityError:
+            session.rollback()
+            log.info("Another worker stored some of these messages first; storing the rest")
+            return self._store_once(session, events)
+
+    def _store_once(self, session: Session, events: Sequence[Event]) -> set[int]:
+        for event in events:
+            if record(session, event) is None:
+                self.stats["duplicate"] += 1
+        changed_hubs = self._apply_hub_changes(session, events)
+        self._save_position(session, events[-1])
+        session.commit()
+        return changed_hubs
 
     def _understand(self, messages: Sequence[RawMessage]) -> list[Event]:
         events = []
@@ -151,9 +173,10 @@ class Watcher:
         return changed
 
     def _save_position(self, session: Session, event: Event) -> None:
-        position = session.get(Position, POSITION)
+        position = session.get(Position, self.position)
         if position is None:
-            session.add(Position(source=POSITION, msg_id=event.msg_id, timestamp=event.timestamp))
+            session.add(Position(source=self.position, msg_id=event.msg_id,
+                                 timestamp=event.timestamp))
         elif event.timestamp >= position.timestamp:
             position.msg_id, position.timestamp = event.msg_id, event.timestamp
 
@@ -202,6 +225,8 @@ class Watcher:
             select(Hub).where(Hub.id.in_(sorted(dirty.keys() | changed_hubs))).order_by(Hub.id)
             .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
         for hub in hubs:
+            if not self.options.shard.owns(hub.name):
+                continue
             if hub.id in changed_hubs:
                 self.index.remove(self.index.instances_of_hubs([hub.id]))
                 self.index.add(hub.widgets)
