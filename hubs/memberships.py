@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubs.events import Event
@@ -43,11 +43,13 @@ def apply_membership(session: Session, event: Event) -> Hub | None:
     if hub is None:
         return None
     if event.topic in LEFT:
-        session.execute(delete(Membership).where(
-            Membership.hub_id == hub.id, Membership.username == username,
-            Membership.role.in_([Role.OWNER.value, Role.MEMBER.value])))
-        log.info("Removed %s from %s (msg %s)", username, hub.name, event.msg_id)
-        return hub
+        leaving = [m for m in hub.memberships if m.username == username
+                   and m.role in (Role.OWNER.value, Role.MEMBER.value)]
+        for membership in leaving:
+            session.delete(membership)  # through the ORM, so the hub's revision moves
+        if leaving:
+            log.info("Removed %s from %s (msg %s)", username, hub.name, event.msg_id)
+        return hub if leaving else None
     held = {m.role for m in hub.memberships if m.username == username}
     if held & {Role.OWNER.value, Role.MEMBER.value}:
         return None

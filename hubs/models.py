@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import (
@@ -16,9 +17,17 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    validates,
+)
 
 from hubs.names import check_hub_name
 
@@ -79,6 +88,9 @@ class Hub(Base):
     user_hub: Mapped[bool] = mapped_column(default=False)
     created: Mapped[datetime]
     last_activity: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Bumped by every ORM change to the hub, its widgets or its memberships, so a running
+    watch notices edits that no bus message announced."""
 
     widgets: Mapped[list[WidgetInstance]] = relationship(
         back_populates="hub",
@@ -189,3 +201,48 @@ class Position(Base):
     source: Mapped[str] = mapped_column(String(255), primary_key=True)
     msg_id: Mapped[str] = mapped_column(String(128))
     timestamp: Mapped[datetime]
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_revisions(session: Session, _context: object, _instances: object) -> None:
+    """Every ORM change to a hub, its widgets or its memberships bumps the hub's revision."""
+    hubs: set[Hub] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Hub):
+            hubs.add(obj)
+        elif isinstance(obj, WidgetInstance | Membership) and obj.hub is not None:
+            hubs.add(obj.hub)
+    for hub in hubs - set(session.deleted):
+        hub.revision = (hub.revision or 0) + 1
+
+
+class AliasKind(enum.StrEnum):
+    NICK = "nick"
+    EMAIL = "email"
+
+
+def alias_value(value: str) -> str:
+    """How an alias is stored and looked up: IRC nicks and e-mail addresses ignore case."""
+    return value.strip().lower()
+
+
+class UserAlias(Base):
+    """An IRC nick or e-mail address of a user, for messages that name people by those.
+
+    Fedora's FAS held them; fedmsg-era meetings name people by nick, Bugzilla and mailing
+    lists by address.
+    """
+
+    __tablename__ = "user_aliases"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(255))
+
+    @validates("value")
+    def _normalise(self, _key: str, value: str) -> str:
+        return alias_value(value)

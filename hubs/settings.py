@@ -18,6 +18,8 @@ class Settings:
     db_url: str = field(default_factory=lambda: resolve_url(None))
     out_dir: Path = Path("build")
     jobs: int = 1
+    retention_days: int = 400
+    """How long the message store keeps messages; the widgets look back a year at most."""
     services: ServiceSettings = field(default_factory=ServiceSettings)
 
 

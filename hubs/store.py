@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import CursorResult, Select, and_, delete, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hubs.events import Event
@@ -28,6 +28,15 @@ def record(session: Session, event: Event) -> Message | None:
                             for name in sorted(names))
     session.add(message)
     return message
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Delete messages sent before *before* (their tags go with them); how many went."""
+    old = select(Message.id).where(Message.timestamp < before)
+    session.execute(delete(MessageTag).where(MessageTag.message_id.in_(old)))
+    result = cast(CursorResult[Any], session.execute(
+        delete(Message).where(Message.timestamp < before)))
+    return result.rowcount
 
 
 def hub_people(hub: Hub) -> list[str]:

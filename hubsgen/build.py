@@ -10,18 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from hubs.clock import data_now
 from hubs.db import open_engine, session_factory
 from hubs.errors import ConfigError
 from hubs.models import Hub
-from hubs.names import check_hub_name
 from hubs.plugins import load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
-from hubsgen.hubwriter import HubResult, HubWriter
+from hubsgen.hubwriter import HubResult, HubWriter, listable_hubs
 from hubsgen.output import TEMP_PREFIX, Output
 from hubsgen.static import publish_static
 
@@ -63,7 +62,8 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
     try:
         with session_factory(engine)() as session:
             now = data_now(session)
-            all_hubs = _valid_hubs(session, report)
+            all_hubs, invalid = listable_hubs(session)
+            report.failures.extend(invalid)
             selected = _select(all_hubs, hub_names)
             static = publish_static(out)
             report.written += static.written
@@ -74,7 +74,7 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
                 report.add(result)
                 on_progress(result.hubs)
             renderer = job.renderer()
-            report.count_write(out.write(renderer.render_directory(all_hubs), "index.html"))
+            report.count_write(HubWriter(renderer, out).write_directory(all_hubs))
             if not hub_names:
                 report.removed += _prune_hubs(out, {h.name for h in all_hubs})
     finally:
@@ -82,19 +82,6 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
     report.seconds = time.perf_counter() - started
     log.info("%s", report.summary())
     return report
-
-
-def _valid_hubs(session: Session, report: BuildReport) -> list[Hub]:
-    """Every hub whose name is safe as a directory; the database may have been edited by hand."""
-    hubs = []
-    for hub in session.scalars(select(Hub).order_by(Hub.name)):
-        try:
-            check_hub_name(hub.name)
-            hubs.append(hub)
-        except ConfigError as e:
-            log.error("%s", e)
-            report.failures.append(f"{e}; hub {hub.id} skipped")
-    return hubs
 
 
 def _select(all_hubs: list[Hub], names: Sequence[str]) -> list[Hub]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hubs.errors import WidgetError
+from hubs.errors import ConfigError, WidgetError
 from hubs.models import Hub, WidgetInstance
+from hubs.names import check_hub_name
 from hubs.render import Fragment, Renderer, versions_json
 from hubsgen.output import Output
 
@@ -38,6 +40,21 @@ class HubResult:
         self.failed_ids.extend(other.failed_ids)
 
 
+def listable_hubs(session: Session) -> tuple[list[Hub], list[str]]:
+    """Hubs whose names are safe as directories, by name, and an error for each other one:
+    the database may have been edited by hand."""
+    hubs, invalid = [], []
+    for hub in session.scalars(select(Hub).order_by(Hub.name)):
+        try:
+            check_hub_name(hub.name)
+        except ConfigError as e:
+            log.error("%s", e)
+            invalid.append(f"{e}; hub {hub.id} skipped")
+            continue
+        hubs.append(hub)
+    return hubs, invalid
+
+
 class HubWriter:
     """Writes a hub's fragments first, then its versions.json, then its page, so a page never
     points at a fragment that is not there yet."""
@@ -64,6 +81,16 @@ class HubWriter:
         self._write(result, self.renderer.render_page(hub, fragments), hub.name, "index.html")
         self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
         return result
+
+    def write_directory(self, hubs: Sequence[Hub]) -> bool:
+        """build/index.html; True if its bytes changed."""
+        return self.out.write(self.renderer.render_directory(hubs), "index.html")
+
+    def remove_hub(self, name: str) -> None:
+        """Delete a hub's directory when the hub is gone."""
+        path = self.out.path(name)
+        if path.exists():
+            self.out.remove(path)
 
     def _write(self, result: HubResult, payload: bytes, *parts: str) -> None:
         if self.out.write(payload, *parts):

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -23,10 +24,10 @@ from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
-from hubs.store import record
+from hubs.store import prune, record
 from hubs.understand import understand
 from hubs.widget import CONFIG_TOPICS
-from hubsgen.hubwriter import HubWriter
+from hubsgen.hubwriter import HubWriter, listable_hubs
 from hubsgen.index import HintIndex
 from hubsgen.metrics import WatchMetrics
 from hubsgen.output import Output
@@ -48,6 +49,10 @@ class WatchOptions:
     """Seconds a batch may wait to fill: the bound on how late a burst is coalesced."""
     retry_first: float = 5.0
     retry_max: float = 600.0
+    config_poll: float = 10.0
+    """Seconds between looks for hubs edited without a bus message saying so."""
+    prune_every: float = 3600.0
+    """Seconds between prunings of the message store."""
     shard: Shard = Shard()
 
 
@@ -61,7 +66,8 @@ class Watcher:
     """Handles batches from a source; one thread, so writes never race."""
 
     def __init__(self, engine: Engine, registry: Registry, renderer: Renderer, out: Output,
-                 options: WatchOptions = WatchOptions()) -> None:
+                 options: WatchOptions = WatchOptions(),
+                 retention: timedelta = timedelta(days=400)) -> None:
         self.sessions = session_factory(engine)
         self.registry = registry
         self.renderer = renderer
@@ -72,6 +78,10 @@ class Watcher:
         self.retries: dict[int, Retry] = {}
         self.metrics = WatchMetrics(self.stats)
         self.position = "-".join(filter(None, (POSITION, options.shard.suffix)))
+        self.indexed: dict[int, tuple[str, int]] = {}  # hub id -> (name, revision) indexed
+        self.synced = time.monotonic()
+        self.retention = retention
+        self.pruned = -options.prune_every  # prune when the first batch is done
 
     def report_gap(self) -> None:
         """A source without redelivery (fedmsg) loses what was sent while we were down."""
@@ -86,9 +96,44 @@ class Watcher:
 
     def load_index(self) -> None:
         with self.sessions() as session:
-            self.index.add(i for i in self._instances(session, select(WidgetInstance.id))
-                           if self.options.shard.owns(i.hub.name))
-        log.info("Watching %d widget instances", len(self.index))
+            for hub in self._hubs(session, select(Hub.id)):
+                self._reindex(hub)
+        log.info("Watching %d widget instances on %d hubs", len(self.index), len(self.indexed))
+
+    def prune_store(self) -> None:
+        """Forget messages older than the retention, counted back from the data clock."""
+        self.pruned = time.monotonic()
+        with self.sessions() as session:
+            removed = prune(session, data_now(session) - self.retention)
+            session.commit()
+        if removed:
+            log.info("Pruned %d messages older than %d days", removed, self.retention.days)
+
+    def _reindex(self, hub: Hub) -> None:
+        self.index.remove(self.index.instances_of_hubs([hub.id]))
+        self.index.add(hub.widgets)
+        self.indexed[hub.id] = (hub.name, hub.revision)
+
+    def sync_config(self) -> None:
+        """Pick up hubs created, edited or deleted since they were indexed, whether or not a
+        bus message said so: re-index them and rewrite their files."""
+        self.synced = time.monotonic()
+        with self.sessions() as session:
+            current = {hub_id: (name, revision) for hub_id, name, revision
+                       in session.execute(select(Hub.id, Hub.name, Hub.revision))
+                       if self.options.shard.owns(name)}
+            changed = sorted(i for i, seen in current.items() if self.indexed.get(i) != seen)
+            gone = sorted(self.indexed.keys() - current.keys())
+            for hub_id in gone:
+                name, _ = self.indexed.pop(hub_id)
+                self.index.remove(self.index.instances_of_hubs([hub_id]))
+                self.writer.remove_hub(name)
+            for hub in self._hubs(session, changed):
+                log.info("Hub %s changed (revision %d)", hub.name, hub.revision)
+                self._reindex(hub)
+                self._write(session, hub, None)
+            if (changed or gone) and self.options.shard.index == 0:
+                self.writer.write_directory(listable_hubs(session)[0])
 
     def run(self, source: Source, stop: threading.Event) -> None:
         """Handle batches until *stop* is set or the source is exhausted."""
@@ -103,6 +148,10 @@ class Watcher:
                 continue
             batch.done()
             self.retry_due()
+            if time.monotonic() - self.synced >= self.options.config_poll:
+                self.sync_config()
+            if time.monotonic() - self.pruned >= self.options.prune_every:
+                self.prune_store()
 
     def handle(self, batch: Batch) -> None:
         for rejected in batch.rejected:
@@ -119,6 +168,8 @@ class Watcher:
     def _handle_events(self, session: Session, events: Sequence[Event]) -> None:
         changed_hubs = self._store(session, events)
         self.renderer.set_now(data_now(session))
+        if any(event.topic in CONFIG_TOPICS for event in events):
+            self.sync_config()
         dirty, matched = self._match(session, events)
         self._refresh(session, dirty, changed_hubs)
         written = time.time()
@@ -158,17 +209,12 @@ class Watcher:
         return events
 
     def _apply_hub_changes(self, session: Session, events: Iterable[Event]) -> set[int]:
-        """Memberships from group messages; the hubs whose people or widgets changed."""
+        """Memberships from group messages; the hubs whose people changed."""
         changed = set()
         for event in events:
             hub = apply_membership(session, event)
             if hub is not None:
                 changed.add(hub.id)
-            if event.topic in CONFIG_TOPICS:
-                name = event.body.get("hub")
-                hub = session.scalar(select(Hub).where(Hub.name == name)) if name else None
-                if hub is not None:
-                    changed.add(hub.id)
         session.flush()
         return changed
 
@@ -221,22 +267,18 @@ class Watcher:
     def _refresh(self, session: Session, dirty: dict[int, set[int]],
                  changed_hubs: set[int]) -> None:
         """Re-index hubs whose people or widgets changed, then write each affected hub once."""
-        hubs = session.scalars(
-            select(Hub).where(Hub.id.in_(sorted(dirty.keys() | changed_hubs))).order_by(Hub.id)
-            .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
-        for hub in hubs:
-            if not self.options.shard.owns(hub.name):
-                continue
+        for hub in self._hubs(session, sorted(dirty.keys() | changed_hubs)):
             if hub.id in changed_hubs:
-                self.index.remove(self.index.instances_of_hubs([hub.id]))
-                self.index.add(hub.widgets)
+                self._reindex(hub)
             self._write(session, hub, dirty.get(hub.id, set()))
 
-    def _write(self, session: Session, hub: Hub, only: set[int]) -> None:
+    def _write(self, session: Session, hub: Hub, only: set[int] | None) -> None:
+        """Re-render the instances in *only* (all when None) and write what changed."""
         result = self.writer.write_hub(session, hub, only)
         self.stats["rewritten"] += result.written
         self.stats["failed"] += len(result.failed_ids)
-        for instance_id in only - set(result.failed_ids):
+        rendered = {w.id for w in hub.widgets} if only is None else only
+        for instance_id in rendered - set(result.failed_ids):
             self.retries.pop(instance_id, None)
         now = time.monotonic()
         for instance_id in result.failed_ids:
@@ -260,6 +302,12 @@ class Watcher:
                          self.retries[instance.id].attempts + 1)
                 self._write(session, instance.hub, {instance.id})
 
+    def _hubs(self, session: Session, ids: object) -> list[Hub]:
+        """The hubs of this shard among *ids*, with their widgets and memberships."""
+        query = (select(Hub).where(Hub.id.in_(ids)).order_by(Hub.id)  # type: ignore[arg-type]
+                 .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
+        return [hub for hub in session.scalars(query) if self.options.shard.owns(hub.name)]
+
     @staticmethod
     def _instances(session: Session, ids: object) -> list[WidgetInstance]:
         query = (select(WidgetInstance).where(WidgetInstance.id.in_(ids))  # type: ignore[arg-type]
@@ -280,7 +328,8 @@ def open_watcher(settings: Settings, options: WatchOptions = WatchOptions()) -> 
         now = data_now(session)
     renderer = Renderer(registry, Services(settings.services), now, static.urls)
     try:
-        watcher = Watcher(engine, registry, renderer, out, options)
+        watcher = Watcher(engine, registry, renderer, out, options,
+                          timedelta(days=settings.retention_days))
         watcher.load_index()
         yield watcher
     finally:

@@ -101,3 +101,16 @@ def test_data_clock_without_messages(db):
     assert data_now(db) == EPOCH
     add_hub(db, "designteam", last_activity=datetime(2026, 5, 1, tzinfo=UTC))
     assert data_now(db) == datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def test_pruning_forgets_old_messages_and_their_tags(db):
+    from hubs.models import MessageTag
+    from hubs.store import prune
+
+    add_events(db, [messages.wiki_edit(T0 - timedelta(days=days), "ralph", f"Page {days}")
+                    for days in (1, 10, 500)])
+    db.commit()
+    assert prune(db, T0 - timedelta(days=400)) == 1
+    db.commit()
+    assert len(db.scalars(select(Message)).all()) == 2
+    assert len(db.scalars(select(MessageTag)).all()) == 2
