@@ -44,9 +44,11 @@ class Source(Protocol):
 
     def batches(self, max_messages: int, max_wait: float,
                 stop: threading.Event) -> Iterator[Batch]:
-        """Yield batches of at most *max_messages*, waiting at most *max_wait* seconds to fill
-        one; when nothing came in that time, yield an empty batch, so the caller can run its
-        timers. Return when *stop* is set or, for a finite source, when it is exhausted."""
+        """Yield batches of at most *max_messages*: wait at most *max_wait* seconds for a first
+        message, then take whatever else is already there, so a lone message goes through at
+        once and a burst that piled up meanwhile comes as one batch. When nothing came, yield
+        an empty batch, so the caller can run its timers. Return when *stop* is set or, for a
+        finite source, when it is exhausted."""
         ...
 
     def close(self) -> None:

@@ -301,7 +301,8 @@ class AmqpSource:
 
     def _collect(self, channel: Any, max_messages: int, max_wait: float,
                  stop: threading.Event) -> list[_Delivery]:
-        """What arrives within *max_wait*, up to *max_messages*; maybe nothing."""
+        """The first delivery within *max_wait* and whatever is ready after it, up to
+        *max_messages*; maybe nothing."""
         deadline = time.monotonic() + max_wait
         while len(self._inbox) < max_messages and not stop.is_set():
             now = time.monotonic()
@@ -311,7 +312,10 @@ class AmqpSource:
                 raise pika.exceptions.ConnectionWrongStateError("the connection was lost")
             if not channel.is_open:  # the broker closed it (an unknown delivery tag, say)
                 raise pika.exceptions.ChannelWrongStateError("the channel was closed")
-            self._connection.process_data_events(time_limit=deadline - now)
+            had = len(self._inbox)
+            self._connection.process_data_events(time_limit=deadline - now if not had else 0)
+            if had and len(self._inbox) == had:
+                break  # nothing more is ready: hand over what we have now
         taken, self._inbox = self._inbox[:max_messages], self._inbox[max_messages:]
         return taken
 

@@ -133,7 +133,8 @@ class FedmsgSource:
 
     def _collect(self, poller: zmq.Poller, max_messages: int, max_wait: float,
                  stop: threading.Event) -> FedmsgBatch:
-        """What arrives within *max_wait*, up to *max_messages*; maybe nothing."""
+        """The first message within *max_wait* and whatever is ready after it, up to
+        *max_messages*; maybe nothing."""
         messages: list[RawMessage] = []
         rejected: list[Rejected] = []
         deadline = time.monotonic() + max_wait
@@ -141,7 +142,11 @@ class FedmsgSource:
             timeout = deadline - time.monotonic()
             if timeout <= 0:
                 break
-            for sock, _ in poller.poll(max(1, round(timeout * 1000))):
+            waiting = not (messages or rejected)
+            ready = poller.poll(max(1, round(timeout * 1000)) if waiting else 0)
+            if not ready and not waiting:
+                break  # nothing more is ready: hand over what we have now
+            for sock, _ in ready:
                 while len(messages) + len(rejected) < max_messages:
                     try:
                         frames = sock.recv_multipart(zmq.NOBLOCK)
