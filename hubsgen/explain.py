@@ -65,7 +65,7 @@ def explain(watcher: Watcher, text: str) -> Iterator[Explanation | Rejected]:
                 yield item
                 continue
             try:
-                event = understand(item)
+                event = understand(item, watcher.directory)
             except Exception as e:  # noqa: BLE001 - report it like the daemon would skip it
                 yield Rejected(item.msg_id, f"not understood: {type(e).__name__}: {e}")
                 continue

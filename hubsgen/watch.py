@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hubs.clock import data_now
 from hubs.db import create_schema, open_engine, session_factory
+from hubs.directory import DatabaseDirectory
 from hubs.events import Event, RawMessage
 from hubs.memberships import apply_membership
 from hubs.models import Hub, Position, WidgetInstance
@@ -69,6 +70,7 @@ class Watcher:
                  options: WatchOptions = WatchOptions(),
                  retention: timedelta = timedelta(days=400)) -> None:
         self.sessions = session_factory(engine)
+        self.directory = DatabaseDirectory(self.sessions)
         self.registry = registry
         self.renderer = renderer
         self.writer = HubWriter(renderer, out)
@@ -202,7 +204,9 @@ class Watcher:
         events = []
         for raw in messages:
             try:
-                events.append(understand(raw))
+                events.append(understand(raw, self.directory))
+            except OperationalError:
+                raise  # the alias directory's database is down: run() asks for redelivery
             except Exception:  # noqa: BLE001 - one bad message must not stop the daemon
                 log.exception("Skipped message %s (%s): not understood", raw.msg_id, raw.topic)
                 self.stats["skipped"] += 1

@@ -8,10 +8,14 @@ first. The first reader that names anyone or anything decides the usernames and 
 reader that handles the topic but names nothing still counts (a message may concern no one);
 only when no reader handles the topic does the fallback speak. Measured on the recorded
 corpus (tests/messages/), this beats a union of readers and schema-first for every era.
+
+A ``Directory`` turns the IRC nicks and e-mail addresses that messages name people by into
+usernames, as FAS did for Fedora; without one they stay as the message has them.
 """
 
 from __future__ import annotations
 
+from hubs.directory import NO_ALIASES, Directory
 from hubs.events import Event, RawMessage
 from hubs.understand import fallback, legacy, schemas
 from hubs.understand.reading import Reading
@@ -20,10 +24,13 @@ from hubs.understand.topics import strip_prefix
 NOT_PEOPLE = frozenset({"anonymous"})  # fedmsg.meta's tagger reports it on Python 3
 
 
-def understand(raw: RawMessage) -> Event:
-    """The Event for *raw*; never raises for a body a reader did not expect."""
-    readings = _readings(raw)
-    guess = fallback.read(raw)
+def understand(raw: RawMessage, directory: Directory = NO_ALIASES) -> Event:
+    """The Event for *raw*; never raises for a body a reader did not expect.
+
+    Raises what *directory* raises when it cannot be read (its database is down).
+    """
+    readings = _readings(raw, directory)
+    guess = fallback.read(raw, directory)
     answered = [r for r in readings if r is not None]
     primary = next((r for r in answered if r.names_anything), answered[0] if answered else guess)
     ordered = [primary, *answered, guess]
@@ -35,10 +42,10 @@ def understand(raw: RawMessage) -> Event:
         icon=_first(ordered, "icon"))
 
 
-def _readings(raw: RawMessage) -> list[Reading | None]:
+def _readings(raw: RawMessage, directory: Directory) -> list[Reading | None]:
     if raw.headers.get("fedora_messaging_schema"):
-        return [schemas.read(raw), legacy.read(raw)]
-    return [legacy.read(raw), schemas.read(raw)]
+        return [schemas.read(raw), legacy.read(raw, directory)]
+    return [legacy.read(raw, directory), schemas.read(raw)]
 
 
 def _first(readings: list[Reading], attribute: str) -> str:

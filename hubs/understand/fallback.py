@@ -1,8 +1,9 @@
 """Read a message no processor knows by the keys Fedora's services commonly use.
 
 Usernames come from ``agent``, ``user``, ``username``, ``owner``, ``submitter`` and
-``actor`` (a string that is not an e-mail address or URL, or an object's ``name``/``username``),
-at the top of the body or one level down (``{"update": {"user": {"name": ...}}}``); packages
+``actor`` (a string that is not an e-mail address or URL, or an object's ``name``/``username``;
+an e-mail address counts as its owner if the directory knows it), at the top of the body or one
+level down (``{"update": {"user": {"name": ...}}}``); packages
 from ``package``/``packages`` (a string, a list, or objects with a ``name``); groups from
 ``group``/``groups`` likewise.
 The summary is ``<agent> <topic>`` and the link the body's ``url``/``link``, if any.
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from hubs.directory import NO_ALIASES, Directory
 from hubs.events import RawMessage
 from hubs.understand.reading import Reading, web_url
 from hubs.understand.topics import strip_prefix
@@ -22,18 +24,18 @@ PACKAGE_KEYS = ("package", "packages")
 GROUP_KEYS = ("group", "groups")
 NAME_KEYS = ("username", "name")
 NOT_IN_NAMES = set(" @/")  # e-mail addresses and URLs are not account names
+NOT_IN_ADDRESSES = set(" /")
 
 
-def read(raw: RawMessage) -> Reading:
+def read(raw: RawMessage, directory: Directory = NO_ALIASES) -> Reading:
     """What the well-known keys of the body say; always an answer, possibly empty."""
     body = raw.body
-    usernames = frozenset(_names(body, USER_KEYS))
-    packages = frozenset(_names(body, PACKAGE_KEYS))
-    groups = frozenset(_names(body, GROUP_KEYS))
-    agent = _first(body, USER_KEYS)
+    users = list(_users(_names(body, USER_KEYS), directory))
+    packages = frozenset(_plain(_names(body, PACKAGE_KEYS)))
+    groups = frozenset(_plain(_names(body, GROUP_KEYS)))
     topic = strip_prefix(raw.topic)
-    return Reading(source="fallback", usernames=usernames, packages=packages, groups=groups,
-                   summary=f"{agent} {topic}" if agent else topic,
+    return Reading(source="fallback", usernames=frozenset(users), packages=packages,
+                   groups=groups, summary=f"{users[0]} {topic}" if users else topic,
                    link=web_url(body.get("url") or body.get("link")))
 
 
@@ -51,9 +53,24 @@ def _scopes(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield value
 
 
+def _users(values: Iterator[str], directory: Directory) -> Iterator[str]:
+    """Account names, and the owners of the e-mail addresses the directory knows."""
+    for value in values:
+        if "@" in value and not set(value) & NOT_IN_ADDRESSES:
+            owner = directory.username_for_email(value)
+            if owner:
+                yield owner
+        elif not set(value) & NOT_IN_NAMES:
+            yield value
+
+
+def _plain(values: Iterator[str]) -> Iterator[str]:
+    return (v for v in values if not set(v) & NOT_IN_NAMES)
+
+
 def _values(value: Any) -> Iterator[str]:
     if isinstance(value, str):
-        if value.strip() and not set(value.strip()) & NOT_IN_NAMES:
+        if value.strip():
             yield value.strip()
     elif isinstance(value, Mapping):
         for key in NAME_KEYS:
@@ -64,7 +81,3 @@ def _values(value: Any) -> Iterator[str]:
         for item in value[:100]:
             if not isinstance(item, list):
                 yield from _values(item)
-
-
-def _first(body: Mapping[str, Any], keys: tuple[str, ...]) -> str:
-    return next(iter(_names(body, keys)), "")

@@ -1,9 +1,10 @@
 """Read a message with the processors Fedora used in the fedmsg era (``fedmsg.meta``).
 
 ``fedmsg_meta_fedora_infrastructure`` knows the fedmsg-era bodies of ~50 services. It is set up
-once, on first use, with a configuration that keeps it off the network: no FAS credentials (so
-IRC nicks and e-mail addresses stay unresolved instead of downloading the FAS user list) and an
-unreachable Bodhi (its taskotron processor would otherwise ask Bodhi for an update's builds).
+once, on first use, with a configuration that keeps it off the network: IRC nicks and e-mail
+addresses are resolved by the caller's ``Directory`` instead of the FAS user list (see
+``aliases``), and Bodhi is unreachable (its taskotron processor would otherwise ask Bodhi for an
+update's builds).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any
 
+from hubs.directory import NO_ALIASES, Directory
 from hubs.events import RawMessage
+from hubs.understand import aliases
 from hubs.understand.reading import Reading, names, one_line, web_url
 from hubs.understand.topics import with_prefix
 
@@ -28,9 +31,6 @@ CONFIG: Mapping[str, Any] = {
     "fasjson": False,  # and no "fas_credentials": no user-list download, no Kerberos
     "bodhi_url": "offline://bodhi",  # requests refuses the scheme before opening a socket
 }
-# fasshim rebuilds its nick/e-mail cache from FAS whenever the cache is empty; an entry no
-# nick or address can equal marks it built, so it is never fetched (nor warned about).
-OFFLINE_MARK = " hubsgen: no FAS lookups "
 
 
 @cache
@@ -46,7 +46,7 @@ def _processors() -> tuple[Any, ...]:
     except ImportError as e:
         log.warning("fedmsg.meta processors unavailable, fedmsg-era topics fall back: %s", e)
         return ()
-    fasshim._fas_cache.setdefault(OFFLINE_MARK, OFFLINE_MARK)
+    aliases.install(fasshim)
     # The mailman3 processor calls fedmsg.config.load_config() at import, which would run
     # fedmsg-config.py files from /etc, ~ and the working directory; a filled cache is
     # returned instead.
@@ -73,21 +73,26 @@ def _processor(msg: Mapping[str, Any]) -> Any:
     return None
 
 
-def read(raw: RawMessage) -> Reading | None:
-    """What Fedora's fedmsg-era processor for this topic says, or None if none handles it."""
+def read(raw: RawMessage, directory: Directory = NO_ALIASES) -> Reading | None:
+    """What Fedora's fedmsg-era processor for this topic says, or None if none handles it.
+
+    Nicks and addresses it looks up in FAS are looked up in *directory*; an error reading
+    the directory propagates.
+    """
     msg = _fedmsg_dict(raw)
     processor = _processor(msg)
     if processor is None:
         return None
-    usernames = _ask(processor.usernames, msg, raw)
-    packages = _ask(processor.packages, msg, raw)
-    if usernames is None and packages is None:
-        return None
-    return Reading(
-        source="fedmsg.meta", usernames=names(usernames), packages=names(packages),
-        summary=one_line(_ask(processor.subtitle, msg, raw)),
-        link=web_url(_ask(processor.link, msg, raw)),
-        icon=web_url(_ask(processor.icon, msg, raw)))
+    with aliases.answering(directory):
+        usernames = _ask(processor.usernames, msg, raw)
+        packages = _ask(processor.packages, msg, raw)
+        if usernames is None and packages is None:
+            return None
+        return Reading(
+            source="fedmsg.meta", usernames=names(usernames), packages=names(packages),
+            summary=one_line(_ask(processor.subtitle, msg, raw)),
+            link=web_url(_ask(processor.link, msg, raw)),
+            icon=web_url(_ask(processor.icon, msg, raw)))
 
 
 def _fedmsg_dict(raw: RawMessage) -> dict[str, Any]:

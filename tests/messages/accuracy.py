@@ -1,4 +1,8 @@
-"""Score understand() against the recorded corpus: exact usernames and packages, per service."""
+"""Score understand() against the recorded corpus: exact usernames and packages, per service.
+
+The corpus comes with the directory its upstream tests assumed (``directory.json``: the IRC
+nicks and e-mail addresses their mocked FAS knew), as production Fedora had FAS.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hubs.directory import AliasTable
 from hubs.envelopes import parse_envelope
 from hubs.events import Event, RawMessage
 
 CORPUS = Path(__file__).parent / "corpus"
+DIRECTORY = Path(__file__).parent / "directory.json"
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,6 @@ class Case:
     origin: str
     raw: RawMessage
     expected: dict[str, Any]
-    needs_directory: bool = False  # an expected username appears only in FAS, not the message
 
 
 @dataclass
@@ -59,17 +64,20 @@ def cases(corpus: Path = CORPUS) -> Iterator[Case]:
             # fedmsg_meta's tests trimmed the timestamp off 24 messages; nothing read here
             # depends on time, so the epoch stands in.
             envelope.setdefault("timestamp", 0)
-            yield Case(path.stem, doc["origin"], parse_envelope(envelope), doc["expected"],
-                       doc.get("needs_directory", False))
+            yield Case(path.stem, doc["origin"], parse_envelope(envelope), doc["expected"])
 
 
-def score(understand: Callable[[RawMessage], Event], corpus: Path = CORPUS,
-          with_directory_cases: bool = True) -> dict[str, Score]:
-    """Per-service scores; without the messages that need a FAS lookup if so asked."""
+def corpus_directory(path: Path = DIRECTORY) -> AliasTable:
+    """The aliases the corpus's upstream tests gave FAS (``threebean`` -> ``ralph``)."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return AliasTable(nicks=doc["nicks"], emails=doc["emails"])
+
+
+def score(understand: Callable[[RawMessage], Event], corpus: Path = CORPUS) -> dict[str, Score]:
+    """Per-service scores of *understand* (bind it to a directory to score with one)."""
     scores: dict[str, Score] = {}
     for case in cases(corpus):
-        if with_directory_cases or not case.needs_directory:
-            scores.setdefault(case.service, Score()).add(case, understand(case.raw))
+        scores.setdefault(case.service, Score()).add(case, understand(case.raw))
     return scores
 
 

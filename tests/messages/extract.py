@@ -3,7 +3,9 @@
 The tests of ``fedmsg_meta_fedora_infrastructure`` hold real messages from Fedora's bus, each
 in a test class with the usernames, packages, subtitle and link that Fedora's own processors
 were expected to find. This reads those modules as data (``ast``, never importing or running
-them) and writes one JSON-lines file per service into ``tests/messages/corpus/``.
+them) and writes one JSON-lines file per service into ``tests/messages/corpus/``, and the
+IRC nicks and e-mail addresses the tests gave FAS (their mocked ``fasshim._fas_cache``) into
+``tests/messages/directory.json``: without them some expected usernames cannot be found.
 
     python tests/messages/extract.py            # downloads the sdist with pip
     python tests/messages/extract.py --source DIR   # an unpacked sdist or a git checkout
@@ -24,6 +26,7 @@ from typing import Any
 
 SDIST = "fedmsg_meta_fedora_infrastructure==0.31.0"
 OUT = Path(__file__).parent / "corpus"
+DIRECTORY = Path(__file__).parent / "directory.json"
 FIELDS = {"expected_usernames": "usernames", "expected_packages": "packages",
           "expected_subti": "subtitle", "expected_link": "link", "expected_icon": "icon"}
 
@@ -94,21 +97,27 @@ def module_cases(path: Path) -> tuple[list[dict[str, Any]], int]:
             skipped += 1
             continue
         expected = {FIELDS[k]: attrs[k] for k in FIELDS if k in attrs}
-        case = {"envelope": attrs["msg"], "expected": expected,
-                "origin": f"fedmsg_meta_fedora_infrastructure/tests/{path.name}:{node.name}"}
-        if needs_directory(attrs["msg"], expected.get("usernames") or []):
-            case["needs_directory"] = True
-        cases.append(case)
+        cases.append({"envelope": attrs["msg"], "expected": expected,
+                      "origin": f"fedmsg_meta_fedora_infrastructure/tests/{path.name}:"
+                                f"{node.name}"})
     return cases, skipped
 
 
-def needs_directory(msg: Any, usernames: list[str]) -> bool:
-    """True if an expected username is nowhere in the message: only FAS could say it.
+def fas_directory(base: Path) -> dict[str, dict[str, str]]:
+    """The FAS cache the tests' ``setUp`` installs, split into IRC nicks and e-mail addresses.
 
-    (An IRC nick or an e-mail address that the upstream tests resolved with a mocked FAS.)
+    fasshim keeps both in one dict; an IRC nick cannot contain "@".
     """
-    text = json.dumps(msg)
-    return any(name not in text for name in usernames)
+    directory: dict[str, dict[str, str]] = {"nicks": {}, "emails": {}}
+    for node in ast.walk(ast.parse(base.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                and isinstance(node.targets[0], ast.Attribute) \
+                and node.targets[0].attr == "_fas_cache":
+            for alias, username in evaluate(node.value, {}).items():
+                directory["emails" if "@" in alias else "nicks"][alias] = username
+    if not directory["nicks"] and not directory["emails"]:
+        sys.exit(f"{base}: no _fas_cache filled in")
+    return directory
 
 
 def find_tests(source: Path) -> Path:
@@ -149,7 +158,11 @@ def main() -> None:
             with (OUT / f"{stem}.jsonl").open("w", encoding="utf-8") as out:
                 for case in cases:
                     out.write(json.dumps(case, sort_keys=True) + "\n")
-    sys.stdout.write(f"wrote {total} messages to {OUT} ({skipped_total} not plain data)\n")
+        directory = fas_directory(tests / "base.py")
+        DIRECTORY.write_text(json.dumps(directory, indent=2, sort_keys=True) + "\n",
+                             encoding="utf-8")
+    sys.stdout.write(f"wrote {total} messages to {OUT} ({skipped_total} not plain data), "
+                     f"{sum(map(len, directory.values()))} aliases to {DIRECTORY}\n")
 
 
 if __name__ == "__main__":

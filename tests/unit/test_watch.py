@@ -90,3 +90,21 @@ def test_explain_says_what_it_understood_and_what_it_would_refresh(site, tmp_pat
     assert line["usernames"] == ["ralph"]
     assert line["refreshes"] == [{"widget": f"ralph/{badges}", "plugin": "badges"}]
     assert site.changed_since(before) == set()
+
+
+def test_irc_nicks_are_stored_as_the_account_the_directory_names(site, tmp_path):
+    from hubs.models import AliasKind, Message, TagKind, UserAlias
+
+    with site.session() as s:
+        s.add(UserAlias(username="ralph", kind=AliasKind.NICK.value, value="threebean"))
+        s.commit()
+    replay(site, tmp_path, {
+        "topic": "org.fedoraproject.prod.meetbot.meeting.start", "msg_id": "m-nick",
+        "timestamp": (T0 + timedelta(days=1)).timestamp(),
+        "msg": {"attendees": {"threebean": 2}, "chairs": {}, "channel": "#channel",
+                "meeting_topic": "title", "owner": "threebean",
+                "url": "http://logs.com/awesome"}})
+    with site.session() as s:
+        message = s.scalar(select(Message).where(Message.msg_id == "m-nick"))
+        assert message.names(TagKind.USER) == ["ralph"]
+        assert message.summary.startswith("ralph started meeting")
