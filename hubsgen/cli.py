@@ -17,6 +17,8 @@ from hubs.settings import Settings, load_settings
 def setup_logging(verbose: int) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pika narrates every connection at INFO; keep its chatter for -vv.
+    logging.getLogger("pika").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
 
 
 class HubsGroup(click.Group):

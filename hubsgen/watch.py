@@ -253,6 +253,8 @@ class Watcher:
                 matched.append(event)
                 log.info("Message %s (%s) refreshes %s", event.msg_id, event.topic,
                          ", ".join(i.key for i in hits))
+            else:
+                log.debug("Message %s (%s) refreshes nothing", event.msg_id, event.topic)
             for instance in hits:
                 dirty.setdefault(instance.hub_id, set()).add(instance.id)
         return dirty, matched
