@@ -1,0 +1,117 @@
+"""``hubsgen watch --source amqp://...`` end to end: fedora_messaging.api.publish into the real
+RabbitMQ, the console script in a subprocess, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hubsgen.sources.amqp import AmqpSource, queue_name
+from tests.integration.watching import (
+    AMQP_URL,
+    PROBE_HUB,
+    amqp_channel,
+    amqp_publisher,
+    badge_award_body,
+    build_small_site,
+    changed_since,
+    koji_build_body,
+    ralph_award_files,
+    ready_count,
+    snapshot,
+    stored,
+    wait_for_changes,
+    watching,
+)
+
+BADGE = "org.fedoraproject.prod.fedbadges.badge.award"
+BUILD = "org.fedoraproject.prod.buildsys.build.state.change"
+PROBE = "org.fedoraproject.prod.hubs.hub.update"
+TOPICS = (BADGE, BUILD, PROBE)
+QUEUE = queue_name()  # what --source amqp://URL consumes without --shard
+Publish = Callable[[str, dict[str, Any]], str]
+TOPIC_OPTIONS = [option for topic in TOPICS for option in ("--topic", topic)]
+
+
+@pytest.fixture
+def channel() -> Iterator[Any]:
+    """Our own channel; the watcher's queue is gone before the test and after it.
+
+    ``--source amqp://URL`` always names its queue ``hubsgen``, so the queue cannot be unique
+    per test: a leftover from an interrupted run (other bindings, old messages) is deleted first.
+    """
+    with amqp_channel() as channel:
+        channel.queue_delete(QUEUE)
+        yield channel
+        channel.queue_delete(QUEUE)
+
+
+@pytest.fixture
+def publish(channel: Any) -> Publish:
+    return amqp_publisher()
+
+
+def declare_queue() -> None:
+    """Declare the queue and its bindings before the build, as a deployment does: the broker
+    keeps what is published from then on, whenever the watcher starts consuming."""
+    AmqpSource(AMQP_URL, topics=TOPICS).declare()
+
+
+def test_badge_award_rewrites_only_ralphs_files_and_is_acknowledged(
+        db_url: str, tmp_path: Path, channel: Any, publish: Publish) -> None:
+    """Assert a badge award for ralph rewrites exactly his badges fragment, versions.json and
+    page, a Koji build by nobody known then changes nothing, both are stored, and the queue is
+    empty once the watcher stopped: every message was acknowledged."""
+    declare_queue()
+    site = build_small_site(db_url, tmp_path)
+    before = snapshot(site.out)
+    with watching("--source", AMQP_URL, *TOPIC_OPTIONS, "--db", db_url, "--out", str(site.out),
+                  cwd=tmp_path) as watch:
+        award = publish(BADGE, badge_award_body("ralph", "tester"))
+        wait_for_changes(site.out, before, ralph_award_files(site))
+        assert changed_since(site.out, before) == ralph_award_files(site)
+
+        after_award = snapshot(site.out)
+        build = publish(BUILD, koji_build_body("nobody-known"))
+        probe = publish(PROBE, PROBE_HUB)  # one queue, one consumer: handled after the build
+        watch.wait_for_log(f"Message {probe} (hubs.hub.update) refreshes lounge/")
+        counts = watch.stop()
+    assert changed_since(site.out, after_award) == set()
+    assert stored(db_url, [award, build, probe]) == {award, build, probe}
+    assert f"Message {award} (fedbadges.badge.award) refreshes ralph/{site.ralph_badges}" \
+        in watch.log()
+    assert f"Message {build} " not in watch.log()
+    assert counts["received"] == 3 and counts["rewritten"] == 3 and counts["failed"] == 0
+    assert ready_count(channel, QUEUE, 0) == 0
+
+
+def test_a_message_whose_files_could_not_be_written_is_delivered_again(
+        sqlite_url: str, tmp_path: Path, channel: Any, publish: Publish) -> None:
+    """Assert that when writing ralph's files fails (his widgets directory is a file) the
+    watcher dies without acknowledging, and the next watcher gets the message and writes."""
+    declare_queue()
+    site = build_small_site(sqlite_url, tmp_path)
+    widgets = site.out / "ralph" / "widgets"
+    widgets.rename(tmp_path / "ralph-widgets")
+    widgets.write_text("in the way")
+    with watching("--source", AMQP_URL, *TOPIC_OPTIONS, "--db", sqlite_url,
+                  "--out", str(site.out), cwd=tmp_path, name="crashing") as crashing:
+        award = publish(BADGE, badge_award_body("ralph", "tester"))
+        assert crashing.process.wait(30) != 0
+    assert "NotADirectoryError" in crashing.log()
+    assert ready_count(channel, QUEUE, 1) == 1  # requeued when the connection closed
+
+    widgets.unlink()
+    (tmp_path / "ralph-widgets").rename(widgets)
+    before = snapshot(site.out)
+    with watching("--source", AMQP_URL, *TOPIC_OPTIONS, "--db", sqlite_url,
+                  "--out", str(site.out), cwd=tmp_path) as watch:
+        wait_for_changes(site.out, before, ralph_award_files(site))
+        counts = watch.stop()
+    assert changed_since(site.out, before) == ralph_award_files(site)
+    assert f"Message {award} (fedbadges.badge.award) refreshes ralph/" in watch.log()
+    assert counts["duplicate"] == 1  # stored before the crash; stored once
+    assert ready_count(channel, QUEUE, 0) == 0
