@@ -13,12 +13,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from procmem import PeakMemory  # noqa: E402 - a sibling script, not a package
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -32,60 +34,18 @@ class Run:
     summary: str
 
 
-def _rss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except (FileNotFoundError, ProcessLookupError):
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except FileNotFoundError:
-            continue
-    return found
-
-
-def _tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        todo += _children(current)
-    return pids
-
-
 def measure(args: list[str], cwd: Path) -> Run:
     """Run a command, sampling its process tree's memory every 20 ms."""
-    peak_tree = peak_one = 0
     started = time.perf_counter()
     process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak_tree, peak_one
-        while not done.is_set():
-            sizes = [_rss_kb(p) for p in _tree(process.pid)]
-            peak_tree = max(peak_tree, sum(sizes))
-            peak_one = max(peak_one, max(sizes, default=0))
-            done.wait(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    out, err = process.communicate()
+    with PeakMemory(process.pid) as memory:
+        out, err = process.communicate()
     seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{out}\n{err}")
-    return Run(seconds, peak_tree / 1024, peak_one / 1024, out.strip().splitlines()[-1])
+    return Run(seconds, memory.tree_kb / 1024, memory.largest_kb / 1024,
+               out.strip().splitlines()[-1])
 
 
 def median_run(runs: list[Run]) -> Run:

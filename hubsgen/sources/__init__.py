@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from hubs.events import RawMessage
@@ -20,6 +20,21 @@ class Rejected:
 
     msg_id: str
     reason: str
+
+
+@dataclass
+class ReadBatch:
+    """A batch from a source that nothing acknowledges (a file, an archive): done() and retry()
+    have nothing to tell it; reading again is how to get a message again."""
+
+    messages: list[RawMessage] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def done(self) -> None:
+        pass
+
+    def retry(self) -> None:
+        pass
 
 
 class Batch(Protocol):

@@ -5,30 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from hubs.envelopes import MalformedMessage, parse_envelope
-from hubs.events import RawMessage
 from hubs.services import Services, ServiceSettings
-from hubsgen.sources import Rejected
+from hubsgen.sources import ReadBatch, Rejected
 
 log = logging.getLogger(__name__)
 
 ROWS_PER_PAGE = 100
 """Datagrepper's largest page."""
-
-
-@dataclass
-class PageBatch:
-    messages: list[RawMessage] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-
-    def done(self) -> None:
-        """Datagrepper keeps everything: nothing to acknowledge."""
-
-    def retry(self) -> None:
-        """The page is simply not counted; run the backfill again to fetch it."""
 
 
 class DatagrepperSource:
@@ -43,7 +29,7 @@ class DatagrepperSource:
                                                  urls={"datagrepper": url}))
 
     def batches(self, max_messages: int, max_wait: float,
-                stop: threading.Event) -> Iterator[PageBatch]:
+                stop: threading.Event) -> Iterator[ReadBatch]:
         page, pages = 1, 1
         while page <= pages and not stop.is_set():
             answer = self.services.get_json("datagrepper", "/raw", {
@@ -51,7 +37,7 @@ class DatagrepperSource:
                 "order": "asc", "rows_per_page": ROWS_PER_PAGE, "page": page})
             pages = int(answer.get("pages", 0))
             log.info("Backfill page %d of %d", page, pages)
-            batch = PageBatch()
+            batch = ReadBatch()
             for number, envelope in enumerate(answer.get("raw_messages", []), 1):
                 try:
                     batch.messages.append(parse_envelope(envelope))

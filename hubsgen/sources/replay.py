@@ -5,25 +5,11 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from hubs.envelopes import MalformedMessage, parse_line
-from hubs.events import RawMessage
-from hubsgen.sources import Rejected
-
-
-@dataclass
-class ReplayBatch:
-    messages: list[RawMessage] = field(default_factory=list)
-    rejected: list[Rejected] = field(default_factory=list)
-
-    def done(self) -> None:
-        """Nothing to acknowledge: a file is read once."""
-
-    def retry(self) -> None:
-        """A file cannot redeliver; the caller's error stands."""
+from hubsgen.sources import ReadBatch, Rejected
 
 
 class ReplaySource:
@@ -38,16 +24,16 @@ class ReplaySource:
         self._stream: IO[str] | None = None
 
     def batches(self, max_messages: int, max_wait: float,
-                stop: threading.Event) -> Iterator[ReplayBatch]:
+                stop: threading.Event) -> Iterator[ReadBatch]:
         stream = self._open()
-        batch = ReplayBatch()
+        batch = ReadBatch()
         number = 0
         while not stop.is_set():
             line = stream.readline()
             if not line:
                 if batch.messages or batch.rejected or self.follow:
                     yield batch
-                    batch = ReplayBatch()
+                    batch = ReadBatch()
                 if not self.follow:
                     return
                 stop.wait(max_wait)
@@ -57,10 +43,10 @@ class ReplaySource:
                 self._parse(line, number, batch)
             if len(batch.messages) + len(batch.rejected) >= max_messages:
                 yield batch
-                batch = ReplayBatch()
+                batch = ReadBatch()
 
     @staticmethod
-    def _parse(line: str, number: int, batch: ReplayBatch) -> None:
+    def _parse(line: str, number: int, batch: ReadBatch) -> None:
         try:
             batch.messages.append(parse_line(line))
         except MalformedMessage as e:
