@@ -9,6 +9,7 @@ process. Medians of --runs runs are printed as a Markdown table.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -37,8 +38,9 @@ class Run:
 def measure(args: list[str], cwd: Path) -> Run:
     """Run a command, sampling its process tree's memory every 20 ms."""
     started = time.perf_counter()
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}  # a crash prints where it happened
     process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, env=env)
     with PeakMemory(process.pid) as memory:
         out, err = process.communicate()
     seconds = time.perf_counter() - started
