@@ -24,6 +24,7 @@ class HintIndex:
         self._ids: defaultdict[Key, set[int]] = defaultdict(set)
         self._keys: dict[int, set[Key]] = {}
         self._hub_of: dict[int, int] = {}
+        self._of_hub: defaultdict[int, set[int]] = defaultdict(set)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -39,6 +40,7 @@ class HintIndex:
                 continue
             self._keys[instance.id] = keys
             self._hub_of[instance.id] = instance.hub_id
+            self._of_hub[instance.hub_id].add(instance.id)
             for key in keys:
                 self._ids[key].add(instance.id)
 
@@ -48,11 +50,14 @@ class HintIndex:
                 self._ids[key].discard(instance_id)
                 if not self._ids[key]:
                     del self._ids[key]
-            self._hub_of.pop(instance_id, None)
+            hub_id = self._hub_of.pop(instance_id, None)
+            if hub_id is not None:
+                self._of_hub[hub_id].discard(instance_id)
+                if not self._of_hub[hub_id]:
+                    del self._of_hub[hub_id]
 
     def instances_of_hubs(self, hub_ids: Iterable[int]) -> set[int]:
-        wanted = set(hub_ids)
-        return {i for i, hub in self._hub_of.items() if hub in wanted}
+        return set().union(*(self._of_hub.get(hub_id, set()) for hub_id in hub_ids))
 
     def candidates(self, event: Event) -> list[int]:
         """Ids of the instances whose hints match *event*, in id order."""
