@@ -31,6 +31,12 @@ class HubsGroup(click.Group):
             raise click.ClickException(str(e)) from e
 
 
+db_option = click.option("--db", "db_url", metavar="URL",
+                         help="Database URL (overrides the group option).")
+out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                          help="Output directory [default: build].")
+
+
 @click.group(cls=HubsGroup)
 @click.option("--config", "config_path", envvar="HUBSGEN_CONFIG",
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -46,9 +52,8 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str | None, verbos
 
 
 @cli.command()
-@click.option("--db", "db_url", metavar="URL", help="Database URL (overrides the group option).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output directory [default: build].")
+@db_option
+@out_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Render in N processes.")
 @click.option("--hub", "hub_names", multiple=True, metavar="NAME",
               help="Build only this hub (repeatable); the directory page is still refreshed.")
@@ -110,9 +115,8 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
 @click.option("--shard", "shard_spec", metavar="I/N",
               help="Write only the hubs of shard I of N (0-based); with AMQP, use a queue of "
                    "this shard's own.")
-@click.option("--db", "db_url", metavar="URL", help="Database URL (overrides the group option).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output directory [default: build].")
+@db_option
+@out_option
 @click.pass_obj
 def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
           topics: tuple[str, ...], once: bool, metrics_address: str | None,
@@ -141,7 +145,7 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
 @cli.command()
 @click.argument("message_file", type=click.File("r", encoding="utf-8"), metavar="FILE|-")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
-@click.option("--db", "db_url", metavar="URL", help="Database URL (overrides the group option).")
+@db_option
 @click.pass_obj
 def explain(obj: dict[str, object], message_file: TextIO, as_json: bool,
             db_url: str | None) -> None:
@@ -186,9 +190,8 @@ def _since(value: str) -> datetime:
               show_default=True, help="Datagrepper's base URL.")
 @click.option("--since", "since", required=True, metavar="7d|ISO",
               help="How far back: 7d, 12h, 30m, or an ISO 8601 time.")
-@click.option("--db", "db_url", metavar="URL", help="Database URL (overrides the group option).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output directory [default: build].")
+@db_option
+@out_option
 @click.pass_obj
 def backfill(obj: dict[str, object], url: str, since: str, db_url: str | None,
              out_dir: Path | None) -> None:
