@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -12,13 +11,7 @@ import click
 
 from hubs.errors import HubsError
 from hubs.settings import Settings, load_settings
-
-
-def setup_logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # pika narrates every connection at INFO; keep its chatter for -vv.
-    logging.getLogger("pika").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+from hubsgen.logs import setup_logging
 
 
 class HubsGroup(click.Group):
@@ -44,10 +37,12 @@ out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, p
 @click.option("--db", "db_url", metavar="URL",
               help="Database URL; default $HUBS_DB_URL, else sqlite:///hubs.db.")
 @click.option("-v", "--verbose", count=True, help="-v for info, -vv for debug.")
+@click.option("--log-json", is_flag=True, help="Log JSON lines (for log collectors).")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, db_url: str | None, verbose: int) -> None:
+def cli(ctx: click.Context, config_path: Path | None, db_url: str | None, verbose: int,
+        log_json: bool) -> None:
     """Pre-render Fedora Hubs to static files and keep them fresh."""
-    setup_logging(verbose)
+    setup_logging(verbose, log_json)
     ctx.obj = {"config_path": config_path, "db_url": db_url}
 
 

@@ -64,3 +64,24 @@ def test_config_file_is_layered_and_unknown_keys_refused(sqlite_url, tmp_path, b
     assert result.exit_code == 1
     assert ("unknown key(s) colour; valid keys: db_url, jobs, out_dir, retention_days, "
             "services") in result.stderr
+
+
+def test_log_json_writes_one_object_per_line(sqlite_url, tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        add_hub(s, "designteam", widgets=[("sticky", {"text": "hi"})])
+        s.commit()
+    engine.dispose()
+    hubsgen = Path(sys.executable).parent / "hubsgen"
+    result = subprocess.run([str(hubsgen), "--log-json", "-v", "build", "--db", sqlite_url,
+                             "--out", str(tmp_path / "o")], capture_output=True, text=True,
+                            check=True)
+    records = [json.loads(line) for line in result.stderr.splitlines()]
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any(r["message"] == "Wrote designteam/index.html" and r["level"] == "info"
+               for r in records)
