@@ -26,3 +26,9 @@ def subject(instance: WidgetInstance, config: Mapping[str, Any]) -> str:
             "team hub (the Fedora account to show)"
         )
     return username
+
+
+def subject_names(instance: WidgetInstance) -> list[str]:
+    """For a Hint: the one username whose messages may change this instance."""
+    username = known_subject(instance, instance.config)
+    return [username] if username else []

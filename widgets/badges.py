@@ -11,7 +11,7 @@ from hubs.models import WidgetInstance
 from hubs.store import find_messages
 from hubs.validators import integer, optional, text, username
 from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
-from widgets._user import known_subject, subject
+from widgets._user import known_subject, subject, subject_names
 
 AWARD = "fedbadges.badge.award"
 BADGES = "https://badges.fedoraproject.org"
@@ -75,7 +75,7 @@ WIDGET = Widget(
     name="badges",
     template="badges.html",
     data=badges_data,
-    hint=Hint(topics=CONFIG_TOPICS | {AWARD}),
+    hint=Hint(topics=CONFIG_TOPICS, usernames=subject_names),
     should_invalidate=badge_awarded,
     arguments=(
         Argument("username", "", optional(username),

@@ -104,7 +104,7 @@ WIDGET = Widget(
     name="meetings",
     template="meetings.html",
     data=meetings_data,
-    hint=Hint(topics=CONFIG_TOPICS | MEETING_TOPICS),
+    hint=Hint(topics=CONFIG_TOPICS, groups=lambda i: calendars_of(i, i.config)),
     should_invalidate=calendar_changed,
     arguments=(
         Argument("calendars", [], name_list,

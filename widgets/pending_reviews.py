@@ -12,7 +12,7 @@ from hubs.models import WidgetInstance
 from hubs.store import find_messages
 from hubs.validators import integer, optional, text, username
 from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
-from widgets._user import known_subject, subject
+from widgets._user import known_subject, subject, subject_names
 
 OPENED = "pagure.pull-request.new"
 REOPENED = "pagure.pull-request.reopened"
@@ -96,7 +96,7 @@ WIDGET = Widget(
     name="pending_reviews",
     template="pending_reviews.html",
     data=reviews_data,
-    hint=Hint(topics=CONFIG_TOPICS | {OPENED, REOPENED, CLOSED}),
+    hint=Hint(topics=CONFIG_TOPICS, usernames=subject_names),
     should_invalidate=review_changed,
     arguments=(
         Argument("username", "", optional(username),

@@ -15,7 +15,6 @@ from hubs.store import find_messages
 from hubs.validators import link, text
 from hubs.widget import (
     CONFIG_TOPICS,
-    MEMBERSHIP_TOPICS,
     Argument,
     DataContext,
     Hint,
@@ -71,7 +70,7 @@ WIDGET = Widget(
     name="rules",
     template="rules.html",
     data=rules_data,
-    hint=Hint(topics=CONFIG_TOPICS | MEMBERSHIP_TOPICS | {MINUTES_TOPIC}),
+    hint=Hint(topics=CONFIG_TOPICS, groups=lambda i: [i.hub.name]),
     should_invalidate=rules_invalidated,
     arguments=(
         Argument("link", "", link, "the community's rules or wiki page"),

@@ -9,7 +9,6 @@ from hubs.models import Role
 from hubs.validators import text
 from hubs.widget import (
     CONFIG_TOPICS,
-    MEMBERSHIP_TOPICS,
     Argument,
     DataContext,
     Hint,
@@ -37,7 +36,7 @@ WIDGET = Widget(
     name="stats",
     template="stats.html",
     data=stats_data,
-    hint=Hint(topics=CONFIG_TOPICS | MEMBERSHIP_TOPICS),
+    hint=Hint(topics=CONFIG_TOPICS, groups=lambda i: [i.hub.name]),
     should_invalidate=membership_changed,
     arguments=(Argument("title", "Stats", text(max_length=80), "the panel's title"),),
     chrome=Panel("Stats"),

@@ -19,7 +19,7 @@ from hubs.widget import (
     Widget,
     hub_reconfigured,
 )
-from widgets._user import known_subject, subject
+from widgets._user import known_subject, subject, subject_names
 
 BELONGS = (Role.OWNER.value, Role.MEMBER.value)
 """Strongest first: a hub is listed once, with the strongest role the person holds there."""
@@ -61,7 +61,7 @@ WIDGET = Widget(
     name="subscriptions",
     template="subscriptions.html",
     data=subscriptions_data,
-    hint=Hint(topics=CONFIG_TOPICS | MEMBERSHIP_TOPICS),
+    hint=Hint(topics=CONFIG_TOPICS, usernames=subject_names),
     should_invalidate=subscriptions_invalidated,
     arguments=(
         Argument("username", "", optional(username),

@@ -11,7 +11,7 @@ from hubs.models import WidgetInstance
 from hubs.store import find_messages
 from hubs.validators import integer, optional, text, username
 from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
-from widgets._user import known_subject, subject
+from widgets._user import known_subject, subject, subject_names
 
 READY = "bodhi.update.requirements_met.stable"
 PUSHED = "bodhi.update.complete.stable"
@@ -96,7 +96,7 @@ WIDGET = Widget(
     name="updates_ready",
     template="updates_ready.html",
     data=updates_data,
-    hint=Hint(topics=CONFIG_TOPICS | {READY, PUSHED, COMMENT}),
+    hint=Hint(topics=CONFIG_TOPICS, usernames=subject_names),
     should_invalidate=update_changed,
     arguments=(
         Argument("username", "", optional(username),

@@ -119,7 +119,9 @@ def test_invalidated_by_awards_to_its_user_only(session):
     reconfigured = Event("m1", "hubs.widget.update", T0, body={"hub": "designteam"})
     assert WIDGET.should_invalidate(reconfigured, instance)
     assert not WIDGET.should_invalidate(replace(reconfigured, body={"hub": "other"}), instance)
-    assert "fedbadges.badge.award" in WIDGET.hint.topics
+    # The pre-filter is by the one user, not the topic: an award to anyone else runs no check.
+    assert WIDGET.hint.usernames is not None and WIDGET.hint.usernames(instance) == ["ralph"]
+    assert "fedbadges.badge.award" not in WIDGET.hint.topics
 
 
 def test_hostile_badge_text_stays_inert(session):

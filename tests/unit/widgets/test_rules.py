@@ -87,4 +87,4 @@ def test_rules_invalidation(session):
           wiki_edit(T0, "mizmo", "Design")]
     assert all(WIDGET.should_invalidate(e, instance) for e in yes)
     assert not any(WIDGET.should_invalidate(e, instance) for e in no)
-    assert "meetbot.meeting.complete" in WIDGET.hint.topics
+    assert WIDGET.hint.groups is not None and WIDGET.hint.groups(instance) == ["designteam"]
