@@ -207,7 +207,7 @@ def main(users: int, groups: int, messages: int, rate: float, burst: int) -> Non
         pub.bind(f"tcp://127.0.0.1:{port}")
         log = (work / "watch.log").open("w")
         watch = subprocess.Popen(
-            [str(BIN / "hubsgen"), "watch", "--db", url, "--source", "fedmsg",
+            [str(BIN / "hubsgen"), "-v", "watch", "--db", url, "--source", "fedmsg",
              "--endpoint", f"tcp://127.0.0.1:{port}",
              "--metrics", f"127.0.0.1:{metrics_port}"],
             cwd=work, stdout=log, stderr=subprocess.STDOUT)
@@ -231,6 +231,8 @@ def main(users: int, groups: int, messages: int, rate: float, burst: int) -> Non
         if watch is not None:
             watch.terminate()
             watch.wait(timeout=60)
+            if watch.returncode not in (0, -15):
+                print((work / "watch.log").read_text()[-5000:], file=sys.stderr)
         shutil.rmtree(work, ignore_errors=True)
 
 
