@@ -98,7 +98,7 @@ def test_sigkill_mid_burst_loses_no_award_and_serves_no_torn_file(tmp_path: Path
         env = bus.queue_config(tmp_path / "fedora-messaging.toml", f"hubsgen-{uid}",
                                [f"org.{uid}.prod.#"])
         command = [*args, "--source", "amqp"]
-        # Queued before the start, so the first batch holds them all and the kill lands in it.
+        # Queued before the start, so the kill lands while they are being handled.
         sent = publish_awards(bus, topic, USERS[:half])
         with watching(command, tmp_path / "first.log", env) as first:
             first.wait_for(lambda: any(shown(path) for path in fragments.values()), 60,
