@@ -51,6 +51,15 @@ def link(value: Any) -> str:
     return value.strip()
 
 
+def link_or_nothing(value: Any) -> str:
+    """*value* if it is an http(s) link, else "": for links that come from bus messages,
+    which a widget shows or drops but never refuses."""
+    try:
+        return link(value)
+    except ValueError:
+        return ""
+
+
 def username(value: Any) -> str:
     if not isinstance(value, str) or not USERNAME_RE.match(value):
         raise ValueError(

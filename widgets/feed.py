@@ -6,16 +6,8 @@ from typing import Any
 
 from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
 from hubs.store import find_messages, hub_people, message_view
-from hubs.validators import integer, link, text
+from hubs.validators import integer, link_or_nothing, text
 from hubs.widget import Argument, DataContext, Panel, Widget
-
-
-def web_link(url: str) -> str:
-    """*url* if it is http or https, else "": stored messages come from many services."""
-    try:
-        return link(url)
-    except ValueError:
-        return ""
 
 
 def feed_data(ctx: DataContext) -> dict[str, Any]:
@@ -25,7 +17,8 @@ def feed_data(ctx: DataContext) -> dict[str, Any]:
     items = []
     for message in messages:
         view = message_view(message)
-        items.append(view | {"link": web_link(view["link"]), "icon": web_link(view["icon"])})
+        items.append(view | {"link": link_or_nothing(view["link"]),
+                             "icon": link_or_nothing(view["icon"])})
     return {"messages": items}
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hubs.events import Event
 from hubs.models import Message, Role, User, WidgetInstance
 from hubs.store import find_messages
-from hubs.validators import link, text
+from hubs.validators import link, link_or_nothing, text
 from hubs.widget import (
     CONFIG_TOPICS,
     Argument,
@@ -46,17 +46,9 @@ def _meeting(message: Message) -> dict[str, Any]:
     topic = message.body.get("meeting_topic")
     return {
         "topic": topic if isinstance(topic, str) and topic else message.summary,
-        "link": _http_link(message.link),
+        "link": link_or_nothing(message.link),
         "time": message.timestamp.isoformat(),
     }
-
-
-def _http_link(value: str) -> str:
-    """The bus's link if it is http(s), else none: a message cannot smuggle in javascript:."""
-    try:
-        return link(value)
-    except ValueError:
-        return ""
 
 
 def rules_invalidated(event: Event, instance: WidgetInstance) -> bool:
