@@ -1,5 +1,5 @@
-# Two entry points: `make demo` and `make test`. Both create the virtualenv on first use.
-PYTHON ?= python3
+# Two entry points: `make demo` and `make test`. Both create the virtualenv on first use,
+# with the Python that tools/find-python picks (3.12 or newer; `make PYTHON=...` to choose).
 VENV := .venv
 BIN := $(VENV)/bin
 
@@ -17,7 +17,7 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 
 $(VENV)/.installed: setup.cfg pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	python="$$(tools/find-python)" && "$$python" -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	# fedmsg's metadata processors: their setup.py asks for fasjson-client, whose gssapi

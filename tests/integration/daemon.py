@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pika
 import pika.exceptions
@@ -31,8 +31,6 @@ from tests.conftest import require
 HUBSGEN = Path(sys.executable).parent / "hubsgen"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 POLL = 0.02  # seconds between looks at a condition
-
-T = TypeVar("T")
 
 
 def build_user_site(root: Path, usernames: Sequence[str]) -> list[str]:
@@ -73,7 +71,7 @@ class Daemon:
     def output(self) -> str:
         return self.out_path.read_text(errors="replace")
 
-    def wait_for(self, condition: Callable[[], T | None], timeout: float, what: str) -> T:
+    def wait_for[T](self, condition: Callable[[], T | None], timeout: float, what: str) -> T:
         """Poll *condition* until it is truthy; fail if the deadline passes or the daemon ends."""
         deadline = time.monotonic() + timeout
         while True:
@@ -131,7 +129,7 @@ def watching(args: Sequence[str], log_path: Path, env: Mapping[str, str] | None 
         daemon.reap()
 
 
-def wait_until(condition: Callable[[], T | None], timeout: float, what: str) -> T:
+def wait_until[T](condition: Callable[[], T | None], timeout: float, what: str) -> T:
     """Poll *condition* until it is truthy, or fail when the deadline passes."""
     deadline = time.monotonic() + timeout
     idle = threading.Event()  # never set: waiting on it is the pause between looks
