@@ -66,8 +66,7 @@ def add_hub(session: Session, name: str, *, summary: str = "", user_hub: bool = 
 
 
 def add_events(session: Session, events: Iterable[Event]) -> None:
-    for event in events:
-        record(session, event)
+    record(session, list(events))
     session.flush()
 
 

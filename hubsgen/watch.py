@@ -192,9 +192,7 @@ class Watcher:
             return self._store_once(session, events)
 
     def _store_once(self, session: Session, events: Sequence[Event]) -> set[int]:
-        for event in events:
-            if record(session, event) is None:
-                self.stats["duplicate"] += 1
+        self.stats["duplicate"] += len(events) - len(record(session, events))
         changed_hubs = self._apply_hub_changes(session, events)
         self._save_position(session, events[-1])
         session.commit()

@@ -191,8 +191,7 @@ def populate_demo(session: Session) -> None:
         session.add(_hub(username, fullname, ago(900), latest.get(("user", username)),
                          user_widgets(username, about=about), user_hub=True))
     session.flush()
-    for event in events:
-        record(session, event)
+    record(session, events)
     session.flush()
 
 

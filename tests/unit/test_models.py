@@ -86,10 +86,12 @@ def test_message_store_finds_by_user_group_package_and_time(db):
 
 def test_recording_a_message_twice_stores_it_once(db):
     event = messages.wiki_edit(T0, "ralph", "Design")
-    assert record(db, event) is not None
+    other = messages.wiki_edit(T0, "ralph", "Logos")
+    assert [m.msg_id for m in record(db, [event, event])] == [event.msg_id]
     db.commit()
-    assert record(db, event) is None
-    assert len(db.scalars(select(Message)).all()) == 1
+    assert [m.msg_id for m in record(db, [event, other])] == [other.msg_id]
+    db.commit()
+    assert len(db.scalars(select(Message)).all()) == 2
 
 
 def test_naive_datetimes_are_refused(db):
