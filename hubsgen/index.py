@@ -11,6 +11,7 @@ from hubs.errors import PluginError
 from hubs.events import Event
 from hubs.models import WidgetInstance
 from hubs.plugins import Registry
+from hubs.widget import Hint
 
 log = logging.getLogger(__name__)
 
@@ -19,25 +20,38 @@ Key = tuple[str, str]
 
 
 class HintIndex:
+    """Topics and categories are a plugin's, so they point at plugins; usernames and groups
+    are an instance's, so they point at instances. At 10,000 users, keeping every instance's
+    copy of its plugin's topics took half of the watcher's memory."""
+
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
+        self._plugins_by_key: defaultdict[Key, set[str]] = defaultdict(set)
+        self._of_plugin: defaultdict[str, set[int]] = defaultdict(set)
         self._ids: defaultdict[Key, set[int]] = defaultdict(set)
-        self._keys: dict[int, set[Key]] = {}
+        self._keys: dict[int, tuple[Key, ...]] = {}
+        self._plugin_of: dict[int, str] = {}
         self._hub_of: dict[int, int] = {}
         self._of_hub: defaultdict[int, set[int]] = defaultdict(set)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._plugin_of)
 
     def add(self, instances: Iterable[WidgetInstance]) -> None:
         """Index (or re-index) *instances*; their hub and memberships must be loaded."""
         for instance in instances:
             self.remove([instance.id])
             try:
-                keys = self._keys_of(instance)
+                hint = self.registry.get(instance.plugin, instance.key).hint
+                keys = self._instance_keys(hint, instance)
             except PluginError as e:
                 log.warning("Not watching %s: %s", instance.key, e)
                 continue
+            if instance.plugin not in self._of_plugin:
+                for key in self._plugin_keys(hint):
+                    self._plugins_by_key[key].add(instance.plugin)
+            self._of_plugin[instance.plugin].add(instance.id)
+            self._plugin_of[instance.id] = instance.plugin
             self._keys[instance.id] = keys
             self._hub_of[instance.id] = instance.hub_id
             self._of_hub[instance.hub_id].add(instance.id)
@@ -46,35 +60,47 @@ class HintIndex:
 
     def remove(self, instance_ids: Iterable[int]) -> None:
         for instance_id in instance_ids:
-            for key in self._keys.pop(instance_id, ()):
-                self._ids[key].discard(instance_id)
-                if not self._ids[key]:
-                    del self._ids[key]
-            hub_id = self._hub_of.pop(instance_id, None)
-            if hub_id is not None:
-                self._of_hub[hub_id].discard(instance_id)
-                if not self._of_hub[hub_id]:
-                    del self._of_hub[hub_id]
+            plugin = self._plugin_of.pop(instance_id, None)
+            if plugin is None:
+                continue
+            _discard(self._of_plugin, plugin, instance_id)
+            for key in self._keys.pop(instance_id):
+                _discard(self._ids, key, instance_id)
+            _discard(self._of_hub, self._hub_of.pop(instance_id), instance_id)
 
     def instances_of_hubs(self, hub_ids: Iterable[int]) -> set[int]:
         return set().union(*(self._of_hub.get(hub_id, set()) for hub_id in hub_ids))
 
     def candidates(self, event: Event) -> list[int]:
         """Ids of the instances whose hints match *event*, in id order."""
-        keys: list[Key] = [("topic", event.topic), ("category", event.category)]
-        keys += [("user", name) for name in event.usernames]
-        keys += [("group", name) for name in event.groups]
         found: set[int] = set()
+        for key in (("topic", event.topic), ("category", event.category)):
+            for plugin in self._plugins_by_key.get(key, ()):
+                found |= self._of_plugin.get(plugin, set())
+        keys = [("user", name) for name in event.usernames]
+        keys += [("group", name) for name in event.groups]
         for key in keys:
             found |= self._ids.get(key, set())
         return sorted(found)
 
-    def _keys_of(self, instance: WidgetInstance) -> set[Key]:
-        hint = self.registry.get(instance.plugin, instance.key).hint
-        keys: set[Key] = {("topic", t) for t in hint.topics}
-        keys |= {("category", c) for c in hint.categories}
+    @staticmethod
+    def _plugin_keys(hint: Hint) -> set[Key]:
+        return {("topic", t) for t in hint.topics} | {("category", c) for c in hint.categories}
+
+    @staticmethod
+    def _instance_keys(hint: Hint, instance: WidgetInstance) -> tuple[Key, ...]:
+        keys: set[Key] = set()
         if hint.usernames is not None:
             keys |= {("user", name) for name in hint.usernames(instance)}
         if hint.groups is not None:
             keys |= {("group", name) for name in hint.groups(instance)}
-        return keys
+        return tuple(sorted(keys))
+
+
+def _discard[K](index: defaultdict[K, set[int]], key: K, instance_id: int) -> None:
+    """Take *instance_id* out of index[key], and the key out when nothing is left."""
+    ids = index.get(key)
+    if ids is not None:
+        ids.discard(instance_id)
+        if not ids:
+            del index[key]
