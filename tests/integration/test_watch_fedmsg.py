@@ -80,8 +80,9 @@ def join(watch: Watch, publish: Publish) -> None:
 
 
 @pytest.fixture
-def site(sqlite_url: str, tmp_path: Path) -> SmallSite:
-    return build_small_site(sqlite_url, tmp_path)
+def site(db_url: str, tmp_path: Path) -> SmallSite:
+    """The small site, on SQLite and on PostgreSQL."""
+    return build_small_site(db_url, tmp_path)
 
 
 def test_badge_award_rewrites_ralphs_badges_versions_and_page_only(
