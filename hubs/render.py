@@ -70,9 +70,39 @@ class Fragment:
                         version_of(self.html, self.data, error), self.html, self.data, error)
 
 
-def versions_json(fragments: Sequence[Fragment]) -> bytes:
-    """build/<hub>/versions.json: widget id to version, for clients that poll."""
-    return _dumps({str(f.id): f.version for f in fragments}).encode() + b"\n"
+@dataclass(frozen=True)
+class Versions:
+    """build/<hub>/versions.json: each widget's version, and the sequence number of this set of
+    versions, which goes up by one whenever the set changes. The page written with it carries
+    the same number, so a live client can ask for exactly what changed since its HTML."""
+
+    seq: int
+    widgets: dict[str, str]
+
+    def to_json(self) -> bytes:
+        return _dumps({"seq": self.seq, "widgets": self.widgets}).encode() + b"\n"
+
+    @classmethod
+    def from_json(cls, payload: bytes) -> Versions:
+        """Raises ValueError for anything but a versions.json this project wrote."""
+        try:
+            doc = json.loads(payload)
+            seq, widgets = doc["seq"], doc["widgets"]
+        except (ValueError, TypeError, KeyError) as e:
+            raise ValueError(f"not a versions.json: {e}") from e
+        if not (isinstance(seq, int) and isinstance(widgets, dict)
+                and all(isinstance(v, str) for v in widgets.values())):
+            raise ValueError("not a versions.json: seq must be a number, widgets a map")
+        return cls(seq, {str(k): v for k, v in widgets.items()})
+
+    def after(self, fragments: Sequence[Fragment]) -> Versions:
+        """The versions of *fragments*, numbered after this state (the same, if unchanged)."""
+        widgets = {str(f.id): f.version for f in fragments}
+        return self if widgets == self.widgets else Versions(self.seq + 1, widgets)
+
+
+NO_VERSIONS = Versions(0, {})
+"""Before a hub's first build."""
 
 
 def version_of(html: str, data: Mapping[str, Any], error: str | None) -> str:
@@ -150,10 +180,12 @@ class Renderer:
         return Fragment(instance.id, instance.hub.name, instance.plugin, instance.column,
                         version_of(html, {}, error), html, {}, error)
 
-    def render_page(self, hub: Hub, fragments: Sequence[Fragment]) -> bytes:
-        """The complete hub page: every widget's HTML inline, so it works without JavaScript."""
+    def render_page(self, hub: Hub, fragments: Sequence[Fragment], seq: int) -> bytes:
+        """The complete hub page: every widget's HTML inline, so it works without JavaScript;
+        *seq* is the versions.json state it shows."""
         columns = {c.value: [f for f in fragments if f.column == c.value] for c in Column}
-        html = self.env.get_template("hub.html").render(hub=hub, columns=columns, root="../")
+        html = self.env.get_template("hub.html").render(hub=hub, columns=columns, seq=seq,
+                                                        root="../")
         return html.encode()
 
     def render_directory(self, hubs: Sequence[Hub]) -> bytes:

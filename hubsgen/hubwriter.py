@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from hubs.errors import ConfigError, WidgetError
 from hubs.models import Hub, WidgetInstance
 from hubs.names import check_hub_name
-from hubs.render import Fragment, Renderer, versions_json
+from hubs.render import NO_VERSIONS, Fragment, Renderer, Versions
 from hubsgen.output import Output
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,10 @@ class HubWriter:
                 self._write(result, fragment.to_json(), hub.name, "widgets",
                             f"{fragment.id}.json")
             fragments.append(fragment)
-        self._write(result, versions_json(fragments), hub.name, "versions.json")
-        self._write(result, self.renderer.render_page(hub, fragments), hub.name, "index.html")
+        versions = self._versions_on_disk(hub.name).after(fragments)
+        self._write(result, versions.to_json(), hub.name, "versions.json")
+        self._write(result, self.renderer.render_page(hub, fragments, versions.seq), hub.name,
+                    "index.html")
         self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
         return result
 
@@ -120,6 +122,13 @@ class HubWriter:
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return fragment if fragment.plugin == instance.plugin else None
+
+    def _versions_on_disk(self, hub: str) -> Versions:
+        """The hub's versions.json as an earlier run left it; numbering restarts if unreadable."""
+        try:
+            return Versions.from_json(self.out.path(hub, "versions.json").read_bytes())
+        except (OSError, ValueError):
+            return NO_VERSIONS
 
     def _prune_widgets(self, hub: str, keep: set[str], result: HubResult) -> None:
         directory = self.out.path(hub, "widgets")

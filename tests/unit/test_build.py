@@ -63,14 +63,15 @@ def test_output_contract(site):
     page = (out / "designteam" / "index.html").read_text()
     versions = json.loads((out / "designteam" / "versions.json").read_bytes())
     fragments = sorted((out / "designteam" / "widgets").iterdir())
-    assert len(fragments) == len(versions) == 2
+    assert len(fragments) == len(versions["widgets"]) == 2
+    assert versions["seq"] == 1 and 'data-seq="1"' in page
     for path in fragments:
         fragment = json.loads(path.read_bytes())
         assert set(fragment) == FRAGMENT_KEYS
         assert fragment["hub"] == "designteam"
         assert fragment["error"] is None
         assert path.name == f"{fragment['id']}.json"
-        assert versions[str(fragment["id"])] == fragment["version"]
+        assert versions["widgets"][str(fragment["id"])] == fragment["version"]
         assert re.fullmatch(r"[0-9a-f]{16}", fragment["version"])
         assert (f'data-widget-id="{fragment["id"]}" data-version="{fragment["version"]}"'
                 in page)
@@ -108,6 +109,10 @@ def test_one_config_change_rewrites_only_that_fragment_its_versions_and_page(sit
     assert site.changed_since(before) == {
         f"designteam/widgets/{sticky}.json", "designteam/versions.json", "designteam/index.html"}
     assert report.written == 3
+    versions = json.loads((site.out / "designteam" / "versions.json").read_bytes())
+    assert versions["seq"] == 2, "a new set of versions is the next state"
+    assert 'data-seq="2"' in (site.out / "designteam" / "index.html").read_text()
+    assert json.loads((site.out / "ralph" / "versions.json").read_bytes())["seq"] == 1
 
 
 def test_removed_widgets_and_hubs_are_pruned(site):
@@ -120,7 +125,8 @@ def test_removed_widgets_and_hubs_are_pruned(site):
         s.commit()
     report = site.build()
     assert not (site.out / "designteam" / "widgets" / f"{boom}.json").exists()
-    assert str(boom) not in json.loads((site.out / "designteam" / "versions.json").read_bytes())
+    versions = json.loads((site.out / "designteam" / "versions.json").read_bytes())
+    assert str(boom) not in versions["widgets"]
     assert not (site.out / "i18n").exists()
     assert not (site.out / ".tmp-index.html.x1y2").exists()
     assert "i18n/index.html" not in (site.out / "index.html").read_text()
