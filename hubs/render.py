@@ -20,6 +20,7 @@ from hubs.errors import HubsError, WidgetError
 from hubs.models import Column, Hub, WidgetInstance
 from hubs.plugins import Registry
 from hubs.services import Services
+from hubs.settings import LiveSettings
 from hubs.widget import DataContext
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class Renderer:
     """Turns instances into fragments and hubs into pages with one Jinja2 environment."""
 
     def __init__(self, registry: Registry, services: Services, now: datetime,
-                 static_urls: Mapping[str, str]) -> None:
+                 static_urls: Mapping[str, str], live: LiveSettings | None = None) -> None:
         self.registry = registry
         self.services = services
         self.now = now
@@ -136,6 +137,7 @@ class Renderer:
         )
         filters.install(self.env, now)
         self.env.globals["static"] = lambda name: static_urls[name]
+        self.env.globals["live"] = live or LiveSettings()
 
     def set_now(self, now: datetime) -> None:
         """Advance the data clock (watch does, as messages arrive)."""

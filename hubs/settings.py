@@ -14,6 +14,16 @@ from hubs.services import DEFAULT_URLS, ServiceSettings
 
 
 @dataclass(frozen=True)
+class LiveSettings:
+    """What hub pages tell their live client (the ``[live]`` table of the settings file)."""
+
+    events_url: str = "/events"
+    """Where the events shim answers, as the browser sees it (nginx proxies /events)."""
+    poll_seconds: float = 15.0
+    """How often a page polls versions.json while events are unavailable."""
+
+
+@dataclass(frozen=True)
 class Settings:
     db_url: str = field(default_factory=lambda: resolve_url(None))
     out_dir: Path = Path("build")
@@ -21,6 +31,7 @@ class Settings:
     retention_days: int = 400
     """How long the message store keeps messages; the widgets look back a year at most."""
     services: ServiceSettings = field(default_factory=ServiceSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
 
 
 def load_settings(config_path: Path | None = None, **options: Any) -> Settings:
@@ -53,6 +64,14 @@ def _read_file(path: Path) -> dict[str, Any]:
         _refuse_unknown(path, urls, set(DEFAULT_URLS), "[services.urls] ")
         services["urls"] = {**DEFAULT_URLS, **urls}
         raw["services"] = ServiceSettings(**services)
+    live = raw.pop("live", None)
+    if live is not None:
+        _refuse_unknown(path, live, {f.name for f in dataclasses.fields(LiveSettings)}, "[live] ")
+        poll = live.get("poll_seconds", LiveSettings.poll_seconds)
+        if not isinstance(poll, int | float) or poll <= 0:
+            raise ConfigError(f"config file {path}: [live] poll_seconds must be a positive "
+                              f"number of seconds, got {poll!r}")
+        raw["live"] = LiveSettings(**live)
     return raw
 
 

@@ -115,7 +115,7 @@ class BuildJob:
 
     def renderer(self) -> Renderer:
         return Renderer(load_widgets(), Services(self.settings.services), self.now,
-                        self.static_urls)
+                        self.static_urls, self.settings.live)
 
 
 def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:

@@ -62,8 +62,25 @@ def test_config_file_is_layered_and_unknown_keys_refused(sqlite_url, tmp_path, b
     config.write_text('colour = "red"\n[services]\nenabled = true\n')
     result = CliRunner().invoke(cli, ["--config", str(config), "build"])
     assert result.exit_code == 1
-    assert ("unknown key(s) colour; valid keys: db_url, jobs, out_dir, retention_days, "
+    assert ("unknown key(s) colour; valid keys: db_url, jobs, live, out_dir, retention_days, "
             "services") in result.stderr
+
+
+def test_live_settings_reach_the_hub_page(sqlite_url, tmp_path, boom_plugin):
+    make_db(sqlite_url, {})
+    config = tmp_path / "hubsgen.toml"
+    out = tmp_path / "out"
+    config.write_text(f'out_dir = "{out}"\n[live]\nevents_url = "https://live.example/events"\n'
+                      'poll_seconds = 2.5\n')
+    result = CliRunner().invoke(cli, ["--config", str(config), "build", "--db", sqlite_url])
+    assert result.exit_code == 0, result.output
+    page = (out / "designteam" / "index.html").read_text()
+    assert 'data-events="https://live.example/events" data-poll-seconds="2.5"' in page
+
+    config.write_text("[live]\npoll_seconds = 0\n")
+    result = CliRunner().invoke(cli, ["--config", str(config), "build", "--db", sqlite_url])
+    assert result.exit_code == 1
+    assert "[live] poll_seconds must be a positive number of seconds, got 0" in result.stderr
 
 
 def test_log_json_writes_one_object_per_line(sqlite_url, tmp_path):
