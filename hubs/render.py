@@ -196,3 +196,8 @@ class Renderer:
         people = [h for h in hubs if h.user_hub]
         page = self.env.get_template("index.html").render(teams=teams, people=people, root="")
         return page.encode()
+
+    def render_not_found(self) -> bytes:
+        """build/404.html: nginx serves it for any missing path, at any depth, so its links
+        start at the site root."""
+        return self.env.get_template("404.html").render(root="/").encode()

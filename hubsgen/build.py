@@ -40,12 +40,6 @@ class BuildReport(HubResult):
     def failed(self) -> int:
         return len(self.failures)
 
-    def count_write(self, changed: bool) -> None:
-        if changed:
-            self.written += 1
-        else:
-            self.unchanged += 1
-
     def summary(self) -> str:
         line = (f"Built {self.hubs} hubs, {self.widgets} widgets: {self.written} written, "
                 f"{self.unchanged} unchanged, {self.removed} removed in {self.seconds:.2f}s")
@@ -74,7 +68,7 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
                 report.add(result)
                 on_progress(result.hubs)
             renderer = job.renderer()
-            report.count_write(HubWriter(renderer, out).write_directory(all_hubs))
+            report.add(HubWriter(renderer, out).write_directory(all_hubs))
             if not hub_names:
                 report.removed += _prune_hubs(out, {h.name for h in all_hubs})
     finally:

@@ -84,9 +84,12 @@ class HubWriter:
         self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
         return result
 
-    def write_directory(self, hubs: Sequence[Hub]) -> bool:
-        """build/index.html; True if its bytes changed."""
-        return self.out.write(self.renderer.render_directory(hubs), "index.html")
+    def write_directory(self, hubs: Sequence[Hub]) -> HubResult:
+        """build/index.html, and build/404.html which links to it."""
+        result = HubResult()
+        self._write(result, self.renderer.render_directory(hubs), "index.html")
+        self._write(result, self.renderer.render_not_found(), "404.html")
+        return result
 
     def remove_hub(self, name: str) -> None:
         """Delete a hub's directory when the hub is gone."""

@@ -58,7 +58,8 @@ def test_output_contract(site):
     assert report.failures == []
     out = site.out
     assert sorted(p.name for p in out.iterdir()) == [
-        "designteam", "i18n", "index.html", "ralph", "static"]
+        "404.html", "designteam", "i18n", "index.html", "ralph", "static"]
+    assert 'href="/index.html"' in (out / "404.html").read_text(), "served at any depth"
 
     page = (out / "designteam" / "index.html").read_text()
     versions = json.loads((out / "designteam" / "versions.json").read_bytes())
