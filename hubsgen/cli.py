@@ -202,3 +202,38 @@ def backfill(obj: dict[str, object], url: str, since: str, db_url: str | None,
     stats = run_watch(settings, source, threading.Event())
     click.echo(", ".join(f"{count} {name}" for name, count in sorted(stats.items()))
                or "No messages")
+
+
+@cli.command()
+@click.option("--listen", default="127.0.0.1:8081", show_default=True, metavar="HOST:PORT",
+              help="Where to answer /events (behind nginx).")
+@click.option("--max-connections", type=click.IntRange(min=1), default=10_000,
+              show_default=True, help="Open event streams in all.")
+@click.option("--max-per-address", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Open event streams per client address (nginx's X-Real-IP).")
+@click.option("--keepalive", type=click.FloatRange(min=0.1), default=15.0, show_default=True,
+              metavar="SECONDS", help="Seconds between keep-alive comments on idle streams.")
+@out_option
+@click.pass_obj
+def events(obj: dict[str, object], listen: str, max_connections: int, max_per_address: int,
+           keepalive: float, out_dir: Path | None) -> None:
+    """Stream which widgets changed to open hub pages (server-sent events)."""
+    import asyncio
+    import signal
+
+    from hubsgen.sse import Limits, serve_events
+
+    settings = _settings(obj, out_dir=out_dir)
+    host, _, port = listen.rpartition(":")
+    if not port.isdigit():
+        raise click.BadParameter(f"{listen!r}: use HOST:PORT", param_hint="--listen")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await serve_events(settings.out_dir, host or "127.0.0.1", int(port),
+                           Limits(max_connections, max_per_address, keepalive), stop)
+
+    asyncio.run(main())

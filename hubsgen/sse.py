@@ -1,0 +1,204 @@
+"""The events shim: tells each open hub page which of its widgets changed, as server-sent events.
+
+It serves only ``/events?hub=NAME`` (nginx serves the files). Rewritten versions.json files
+are noticed with inotify through watchdog; each becomes one event, fanned out to the clients
+of that hub. A client resumes after a disconnect with Last-Event-ID, or after loading a page
+with ``since=`` the page's seq, and gets exactly what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from hubs.errors import ConfigError
+from hubs.names import check_hub_name
+from hubsgen.hubstates import HubStates, Update
+
+log = logging.getLogger(__name__)
+
+QUEUE = 64
+"""Updates a slow client may fall behind by before it is dropped (it resumes on reconnect)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_connections: int = 10_000
+    max_per_address: int = 100
+    keepalive: float = 15.0
+    """Seconds between keep-alive comments, well inside proxies' read timeouts."""
+
+
+class Client:
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.queue: asyncio.Queue[Update | None] = asyncio.Queue(QUEUE)
+        self.dropped = False
+
+    def send(self, update: Update) -> None:
+        try:
+            self.queue.put_nowait(update)
+        except asyncio.QueueFull:
+            self.dropped = True  # its stream ends after what is queued; it resumes from there
+
+    def stop(self) -> None:
+        self.dropped = True
+        # If the queue is full, the stream is busy writing and sees `dropped` after that.
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
+
+
+class EventsServer:
+    def __init__(self, out: Path, limits: Limits = Limits()) -> None:
+        self.out = out
+        self.limits = limits
+        self.states = HubStates(out)
+        self.clients: defaultdict[str, set[Client]] = defaultdict(set)
+        self.per_address: Counter[str] = Counter()
+        self.total = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/events", self.events)
+        app.on_shutdown.append(self._close_streams)
+        return app
+
+    def changed(self, hub: str) -> None:
+        """A versions.json was replaced: tell that hub's clients what changed."""
+        if not self.states.knows(hub) and not self.clients.get(hub):
+            return  # nobody has asked about this hub; read it when somebody does
+        update = self.states.refresh(hub)
+        if update is None:
+            return
+        for client in self.clients.get(hub, ()):
+            client.send(update)
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        hub = request.query.get("hub", "")
+        try:
+            check_hub_name(hub)
+            since = _since(request)
+        except (ConfigError, ValueError) as e:
+            raise web.HTTPBadRequest(text=f"{e}\n") from e
+        if self.states.current(hub) is None:
+            raise web.HTTPNotFound(text=f"no hub named {hub!r}\n")
+        address = self._address(request)
+        if self.total >= self.limits.max_connections:
+            raise web.HTTPServiceUnavailable(text="too many connections\n",
+                                             headers={"Retry-After": "30"})
+        if self.per_address[address] >= self.limits.max_per_address:
+            raise web.HTTPTooManyRequests(text="too many connections from your address\n",
+                                          headers={"Retry-After": "30"})
+        client = Client(address)
+        self._join(hub, client)
+        try:
+            return await self._stream(request, hub, since, client)
+        finally:
+            self._leave(hub, client)
+
+    async def _stream(self, request: web.Request, hub: str, since: int | None,
+                      client: Client) -> web.StreamResponse:
+        response = web.StreamResponse(headers={
+            "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+            "X-Accel-Buffering": "no"})
+        await response.prepare(request)
+        await response.write(b"retry: 3000\n\n")
+        for missed in self.states.since(hub, since):
+            await response.write(missed.to_sse())
+        while not client.dropped:
+            try:
+                update = await asyncio.wait_for(client.queue.get(), self.limits.keepalive)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            if update is None:
+                break
+            await response.write(update.to_sse())
+        return response
+
+    def _join(self, hub: str, client: Client) -> None:
+        self.clients[hub].add(client)
+        self.per_address[client.address] += 1
+        self.total += 1
+
+    def _leave(self, hub: str, client: Client) -> None:
+        self.clients[hub].discard(client)
+        if not self.clients[hub]:
+            del self.clients[hub]
+        self.per_address[client.address] -= 1
+        if not self.per_address[client.address]:
+            del self.per_address[client.address]
+        self.total -= 1
+
+    @staticmethod
+    def _address(request: web.Request) -> str:
+        """The client's address; nginx on this host passes it in X-Real-IP."""
+        peer = request.remote or ""
+        forwarded = request.headers.get("X-Real-IP", "")
+        try:
+            if forwarded and ipaddress.ip_address(peer).is_loopback:
+                return forwarded
+        except ValueError:
+            pass
+        return peer
+
+    async def _close_streams(self, app: web.Application) -> None:
+        for clients in self.clients.values():
+            for client in clients:
+                client.stop()
+
+
+def _since(request: web.Request) -> int | None:
+    """The state the client shows: Last-Event-ID on reconnect, else the page's since=."""
+    raw = request.headers.get("Last-Event-ID") or request.query.get("since")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ValueError(f"since must be a whole number, got {raw!r}")
+    return int(raw)
+
+
+class _VersionsFiles(FileSystemEventHandler):
+    """Hands the name of each hub whose versions.json was replaced to the event loop."""
+
+    def __init__(self, out: Path, loop: asyncio.AbstractEventLoop, server: EventsServer) -> None:
+        self.out = out
+        self.loop = loop
+        self.server = server
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        path = Path(str(getattr(event, "dest_path", "") or event.src_path))
+        if path.name == "versions.json" and path.parent.parent == self.out:
+            self.loop.call_soon_threadsafe(self.server.changed, path.parent.name)
+
+
+async def serve_events(out: Path, host: str, port: int, limits: Limits,
+                       stop: asyncio.Event) -> None:
+    """Serve until *stop* is set."""
+    out = out.resolve()
+    if not out.is_dir():
+        raise ConfigError(f"output directory {out} does not exist; run hubsgen build first")
+    server = EventsServer(out, limits)
+    observer = Observer()
+    observer.schedule(_VersionsFiles(out, asyncio.get_running_loop(), server), str(out),
+                      recursive=True)
+    observer.start()
+    runner = web.AppRunner(server.app(), shutdown_timeout=2.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        log.info("Serving events for %s on http://%s:%d/events", out, host, port)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        observer.stop()
+        observer.join()
