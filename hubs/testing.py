@@ -73,7 +73,8 @@ def add_events(session: Session, events: Iterable[Event]) -> None:
 def make_renderer(now: datetime = T0, registry: Registry | None = None,
                   services: Services | None = None) -> Renderer:
     """A renderer over the installed plugins, with web services off unless given."""
-    static = {"hubs.css": "static/hubs.css", "hubs-logo.svg": "static/hubs-logo.svg"}
+    static = {"hubs.css": "static/hubs.css", "hubs-logo.svg": "static/hubs-logo.svg",
+              "live.js": "static/live.js"}
     return Renderer(registry or load_widgets(), services or Services(ServiceSettings()), now,
                     static)
 

@@ -1,0 +1,411 @@
+"""The live client (hubs/static/live.js) in headless Chromium, against a real build.
+
+The build directory is served by Python's http.server from a thread; ``/events`` on the same
+server is a fake events shim that streams whatever frames a test pushes, or answers 404 while
+switched off. Tests change a sticky note in the database and rebuild, exactly as the watcher
+would rewrite a fragment, versions.json and the page, then observe the page's DOM.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from hubs.models import Hub, WidgetInstance
+from hubs.settings import LiveSettings, load_settings
+from hubs.testing import add_hub, make_engine
+from tests.conftest import require
+from tests.integration.daemon import wait_until
+from tests.sites import Site
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:  # a laptop without the dev extras: the browser fixture skips
+    sync_playwright = None
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+HUB = "designteam"
+LIVE = LiveSettings(events_url="/events", poll_seconds=0.5)
+LINKS = "Start at [one](https://example.org/1) or [two](https://example.org/2)."
+
+
+def paragraphs(word: str, count: int) -> str:
+    return "\n\n".join(f"{word} paragraph {n}: enough words to fill a line or so of the column."
+                       for n in range(count))
+
+
+# --- The server: the build directory, plus a fake events shim ---
+
+class LiveServer:
+    """Serves *root* over HTTP on loopback; ``/events`` streams frames the test pushes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.events_on = True
+        self.broken: set[str] = set()
+        """Paths answered 503, as a server in trouble would."""
+        self.requests: list[str] = []
+        self._streams: list[queue.Queue[bytes | None]] = []
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                        daemon=True, name="live-http")
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def push(self, seq: int, widgets: dict[str, str], complete: bool = False) -> None:
+        """Send a versions event to every connected page."""
+        data = json.dumps({"seq": seq, "widgets": widgets, "complete": complete})
+        self._send(f"id: {seq}\nevent: versions\ndata: {data}\n\n".encode())
+
+    def hits(self, path: str) -> list[dict[str, str]]:
+        """The query of each request that reached *path*."""
+        with self._lock:
+            parts = [urlsplit(r) for r in self.requests]
+        return [{k: v[-1] for k, v in parse_qs(p.query).items()} for p in parts if p.path == path]
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._send(None)  # ends every stream
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def _send(self, frame: bytes | None) -> None:
+        with self._lock:
+            for stream in self._streams:
+                stream.put(frame)
+
+    def _open_stream(self) -> queue.Queue[bytes | None]:
+        stream: queue.Queue[bytes | None] = queue.Queue()
+        with self._lock:
+            self._streams.append(stream)
+        return stream
+
+    def _close_stream(self, stream: queue.Queue[bytes | None]) -> None:
+        with self._lock:
+            self._streams.remove(stream)
+
+
+def _handler_for(server: LiveServer) -> type[SimpleHTTPRequestHandler]:
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(server.root), **kwargs)
+
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+            with server._lock:
+                server.requests.append(self.path)
+            path = urlsplit(self.path).path
+            if path == "/events" and server.events_on:
+                self.stream_events()
+            elif path == "/events" or path in server.broken:
+                self.send_error(404 if path == "/events" else 503)
+            else:
+                super().do_GET()
+
+        def stream_events(self) -> None:
+            stream = server._open_stream()  # before the headers: a page that saw open hears all
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                self.wfile.write(b"retry: 3000\n\n")
+                while (frame := stream.get()) is not None:
+                    self.wfile.write(frame)
+            except OSError:
+                pass  # the page went away
+            finally:
+                server._close_stream(stream)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep test output clean; tests read ``server.requests`` instead."""
+
+    return Handler
+
+
+# --- Fixtures ---
+
+@pytest.fixture
+def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
+    """One team hub of sticky notes, long enough to scroll, built with a live client."""
+    engine: Engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        add_hub(s, HUB, summary="The Fedora Design Team", widgets=[
+            ("sticky", {"title": "Note", "text": "Meeting on Tuesday."}),
+            ("sticky", {"title": "Links", "text": LINKS}),
+            ("sticky", {"title": "Guide", "text": paragraphs("Guide", 12)}),
+            ("sticky", {"title": "Roadmap", "text": paragraphs("Roadmap", 40)}),
+            ("sticky", {"title": "Elsewhere", "text": "On the side."}, "side"),
+        ])
+        s.commit()
+    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
+    rebuild(site)
+    yield site
+    engine.dispose()
+
+
+@pytest.fixture
+def server(site: Site) -> Iterator[LiveServer]:
+    server = LiveServer(site.out)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if sync_playwright is None:
+        require("playwright is not installed")
+    if not CHROMIUM.exists():
+        require(f"Chromium is not installed at {CHROMIUM}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], "uncaught errors in the page"
+
+
+# --- Helpers ---
+
+def rebuild(site: Site) -> dict[str, Any]:
+    """Rebuild as the watcher would; the hub's versions.json afterwards."""
+    assert site.build(live=LIVE).failures == []
+    versions: dict[str, Any] = json.loads((site.out / HUB / "versions.json").read_bytes())
+    return versions
+
+
+def widget_ids(site: Site) -> dict[str, str]:
+    """Sticky title -> widget id, as the page spells it."""
+    with site.session() as s:
+        rows = s.scalars(select(WidgetInstance).join(Hub).where(Hub.name == HUB))
+        return {w.config["title"]: str(w.id) for w in rows}
+
+
+def set_text(site: Site, widget_id: str, text: str) -> None:
+    with site.session() as s:
+        instance = s.get_one(WidgetInstance, int(widget_id))
+        instance.config = {**instance.config, "text": text}
+        s.commit()
+
+
+def publish(server: LiveServer, versions: dict[str, Any], *widget_ids: str) -> None:
+    """Announce *widget_ids*' new versions, as the shim does after a rebuild."""
+    server.push(versions["seq"], {i: versions["widgets"][i] for i in widget_ids})
+
+
+def open_live(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/{HUB}/")
+    page.wait_for_selector('.live-badge[data-state="live"]')
+
+
+def wait_for_version(page: Page, widget_id: str, version: str) -> None:
+    page.wait_for_function(
+        "([id, version]) => document.getElementById(`widget-${id}`).dataset.version === version",
+        arg=[widget_id, version])
+
+
+def text_of(page: Page, widget_id: str) -> str:
+    return page.locator(f"#widget-{widget_id}").inner_text()
+
+
+# --- Tests ---
+
+@pytest.mark.parametrize("anchoring", ["browser", "script"])
+def test_event_swaps_only_that_widget_and_keeps_the_view_still(site, server, page, anchoring):
+    """Assert an event replaces the Note's content and nothing else, marks and announces it,
+    and that the widget in view stays put while the Note above it grows: by the browser's
+    scroll anchoring, or by live.js where a browser has none (simulated here)."""
+    if anchoring == "script":
+        page.add_init_script("""{
+            const supports = CSS.supports.bind(CSS);
+            CSS.supports = (...args) => args[0] !== "overflow-anchor" && supports(...args);
+        }""")
+    ids = widget_ids(site)
+    open_live(page, server)
+    if anchoring == "script":
+        page.add_style_tag(content="* { overflow-anchor: none !important; }")
+    assert server.hits("/events") == [{"hub": HUB, "since": "1"}]
+    page.evaluate("""() => { window.contentBefore = new Map([...document.querySelectorAll(
+        ".widget")].map((w) => [w.id, w.firstElementChild])); }""")
+    roadmap = page.locator(f"#widget-{ids['Roadmap']}")
+    roadmap.evaluate("(el) => el.scrollIntoView()")
+    in_view_before = roadmap.bounding_box()["y"]
+    scrolled_before = page.evaluate("scrollY")
+    note_height = page.locator(f"#widget-{ids['Note']}").bounding_box()["height"]
+    assert page.locator(f"#widget-{ids['Note']}").bounding_box()["y"] + note_height < 0
+
+    set_text(site, ids["Note"], paragraphs("Moved", 8))
+    versions = rebuild(site)
+    publish(server, versions, ids["Note"])
+    wait_for_version(page, ids["Note"], versions["widgets"][ids["Note"]])
+
+    assert page.locator(f"#widget-{ids['Note']}.is-updated").count() == 1
+    assert "Moved paragraph 7" in text_of(page, ids["Note"])
+    replaced = page.evaluate("""() => [...contentBefore]
+        .filter(([id, node]) => document.getElementById(id).firstElementChild !== node)
+        .map(([id]) => id)""")
+    assert replaced == [f"widget-{ids['Note']}"]
+    page.wait_for_function(
+        "document.querySelector('[data-live-status]').textContent === 'Note updated'")
+    assert abs(roadmap.bounding_box()["y"] - in_view_before) < 1
+    grown = page.locator(f"#widget-{ids['Note']}").bounding_box()["height"] - note_height
+    assert grown > 100
+    assert abs(page.evaluate("scrollY") - scrolled_before - grown) < 1
+    page.wait_for_function(f"!document.getElementById('widget-{ids['Note']}')"
+                           ".classList.contains('is-updated')")
+
+
+def test_focus_stays_on_the_equivalent_element(site, server, page):
+    """Assert a keyboard user on the Links note's second link is on the new second link after
+    the note changes, and the page does not scroll back to it (they had scrolled away)."""
+    ids = widget_ids(site)
+    open_live(page, server)
+    page.get_by_role("link", name="two").focus()
+    page.locator(f"#widget-{ids['Roadmap']}").evaluate("(el) => el.scrollIntoView()")
+    scrolled_before = page.evaluate("scrollY")
+    assert scrolled_before > 0
+
+    set_text(site, ids["Links"], "Now: [uno](https://example.org/1) [dos](https://example.org/2)")
+    versions = rebuild(site)
+    publish(server, versions, ids["Links"])
+    wait_for_version(page, ids["Links"], versions["widgets"][ids["Links"]])
+
+    focused = page.evaluate("""(id) => {
+        const el = document.activeElement;
+        return [el.closest(".widget")?.id, el.tagName, el.textContent]; }""", ids["Links"])
+    assert focused == [f"widget-{ids['Links']}", "A", "dos"]
+    assert page.evaluate("scrollY") == scrolled_before
+
+
+def test_a_new_widget_reloads_the_layout_and_keeps_focus(site, server, page):
+    """Assert a complete map naming a widget the page lacks brings in the rebuilt page's
+    columns and seq, keeping focus on the equivalent link."""
+    ids = widget_ids(site)
+    open_live(page, server)
+    page.get_by_role("link", name="two").focus()
+    with site.session() as s:
+        hub = s.scalars(select(Hub).where(Hub.name == HUB)).one()
+        hub.widgets.append(WidgetInstance(plugin="sticky", column="side", position=9,
+                                          config={"title": "Fresh", "text": "Brand new."}))
+        s.commit()
+    versions = rebuild(site)
+    new_id = widget_ids(site)["Fresh"]
+
+    server.push(versions["seq"], versions["widgets"], complete=True)
+    page.wait_for_selector(f"#widget-{new_id}")
+
+    assert page.locator("main").get_attribute("data-seq") == str(versions["seq"])
+    assert text_of(page, new_id).endswith("Brand new.")
+    focused = page.evaluate("[document.activeElement.closest('.widget')?.id, "
+                            "document.activeElement.textContent]")
+    assert focused == [f"widget-{ids['Links']}", "two"]
+    page.wait_for_function(
+        "document.querySelector('[data-live-status]').textContent === 'Page layout updated'")
+
+
+def test_without_events_the_page_polls_then_goes_live_again(site, server, page):
+    """Assert a page whose events endpoint is missing polls versions.json, picks up a rebuild
+    while showing 'Catching up', and turns 'Live' once events come back, asking only for
+    what came after the seq it polled."""
+    ids = widget_ids(site)
+    server.events_on = False
+    page.clock.install()  # time flows as usual; the events retry is brought forward below
+    page.goto(f"{server.url}/{HUB}/")
+    wait_until(lambda: server.hits(f"/{HUB}/versions.json"), 10, "poll of versions.json")
+    badge = page.locator(".live-badge")
+    assert badge.get_attribute("data-state") == "catching-up"
+
+    set_text(site, ids["Note"], "Polled into view.")
+    versions = rebuild(site)
+    wait_for_version(page, ids["Note"], versions["widgets"][ids["Note"]])
+    assert "Polled into view." in text_of(page, ids["Note"])
+    assert (badge.get_attribute("data-state"), badge.inner_text()) == ("catching-up",
+                                                                     "Catching up")
+
+    server.events_on = True
+    page.clock.fast_forward("00:11")  # past the first retry, max(2 x poll, 10 s)
+    page.wait_for_selector('.live-badge[data-state="live"]')
+    assert badge.inner_text() == "Live"
+    assert server.hits("/events")[-1] == {"hub": HUB, "since": str(versions["seq"])}
+
+
+def test_badge_says_out_of_date_when_nothing_is_confirmed(site, server, page):
+    """Assert the badge turns 'Out of date' after three minutes without a successful poll,
+    and back to 'Catching up' when a poll succeeds again."""
+    server.events_on = False
+    server.broken.add(f"/{HUB}/versions.json")
+    page.clock.install()
+    page.goto(f"{server.url}/{HUB}/")
+    wait_until(lambda: server.hits(f"/{HUB}/versions.json"), 10, "poll of versions.json")
+
+    page.clock.fast_forward("03:10")
+    page.wait_for_selector('.live-badge[data-state="stale"]')
+    assert page.locator(".live-badge").inner_text() == "Out of date"
+
+    server.broken.clear()
+    page.wait_for_selector('.live-badge[data-state="catching-up"]')
+
+
+def test_hostile_note_arrives_inert(site, server, page):
+    """Assert markup that would run script, arriving through a live update, runs none."""
+    ids = widget_ids(site)
+    open_live(page, server)
+    set_text(site, ids["Note"], 'Hello <img src=x onerror="window.pwned = 1">\n\n'
+                                "<script>window.pwned = 2</script>\n\n"
+                                '<a href="javascript:window.pwned = 3">click</a> '
+                                "[me](javascript:window.pwned=4)")
+    versions = rebuild(site)
+    publish(server, versions, ids["Note"])
+    wait_for_version(page, ids["Note"], versions["widgets"][ids["Note"]])
+
+    note = page.locator(f"#widget-{ids['Note']}")
+    assert "Hello" in note.inner_text()
+    assert note.locator("script, img, [onerror], a[href^='javascript']").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+
+def test_without_javascript_a_reload_shows_the_update_and_no_badge(site, server, browser):
+    """Assert the page needs no script: loaded after a rebuild it shows the new note, and
+    no badge (the client makes it)."""
+    ids = widget_ids(site)
+    set_text(site, ids["Note"], "Read without script.")
+    rebuild(site)
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/{HUB}/")
+        assert "Read without script." in text_of(page, ids["Note"])
+        assert page.locator(".live-badge").count() == 0
+        assert server.hits("/events") == []
+    finally:
+        context.close()
