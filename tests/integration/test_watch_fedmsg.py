@@ -3,18 +3,14 @@ console script in a subprocess, and the output tree compared file by file."""
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-import fedmsg
 import pytest
 
+from tests.integration.bus import Publish, join
 from tests.integration.watching import (
     PROBE_HUB,
     SmallSite,
-    Watch,
     badge_award_body,
     build_small_site,
     changed_since,
@@ -23,60 +19,8 @@ from tests.integration.watching import (
     snapshot,
     stored,
     wait_for_changes,
-    wait_until,
     watching,
 )
-
-Publish = Callable[[str, str, dict[str, Any]], str]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fedmsg publisher bound to a free loopback port."""
-    endpoint = f"tcp://127.0.0.1:{free_port()}"
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.fedmsg.d of the person running tests
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    config = {"endpoints": {"hubsgentest.publisher": [endpoint]}, "environment": "prod",
-              "sign_messages": False, "validate_signatures": False, "post_init_sleep": 0}
-    (tmp_path / "fedmsg.d").mkdir()
-    (tmp_path / "fedmsg.d" / "hubsgen_test.py").write_text(f"config = {config!r}\n")
-    # The keywords too: fedmsg caches the first configuration it read in this process.
-    fedmsg.init(name="hubsgentest.publisher", **config)
-    try:
-        yield endpoint
-    finally:
-        fedmsg.destroy()
-
-
-@pytest.fixture
-def publish(endpoint: str) -> Publish:
-    """Publish with fedmsg.publish; return the msg_id fedmsg gave the message."""
-    def publish(modname: str, topic: str, body: dict[str, Any]) -> str:
-        sent: list[dict[str, Any]] = []
-        fedmsg.publish(topic=topic, modname=modname, msg=body, pre_fire_hook=sent.append)
-        return str(sent[0]["msg_id"])
-
-    return publish
-
-
-def join(watch: Watch, publish: Publish) -> None:
-    """Probe until the watcher logs one: a SUB socket misses what is sent before it joined."""
-    probes: list[str] = []
-
-    def probe_arrived() -> bool:
-        probes.append(publish("hubs", "hub.update", PROBE_HUB))
-        return any(f"Message {msg_id} (hubs.hub.update) refreshes lounge/" in watch.log()
-                   for msg_id in probes)
-
-    wait_until(probe_arrived, "a probe reached hubsgen watch", timeout=15)
 
 
 @pytest.fixture
