@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    FileClosedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from hubs.errors import ConfigError
@@ -168,7 +173,13 @@ def _since(request: web.Request) -> int | None:
 
 
 class _VersionsFiles(FileSystemEventHandler):
-    """Hands the name of each hub whose versions.json was replaced to the event loop."""
+    """Hands the name of each hub whose versions.json was replaced to the event loop.
+
+    Only renames and closes after writing count: reading a versions.json makes inotify events
+    too, and reacting to those would re-read it forever.
+    """
+
+    EVENTS = [FileMovedEvent, FileClosedEvent]
 
     def __init__(self, out: Path, loop: asyncio.AbstractEventLoop, server: EventsServer) -> None:
         self.out = out
@@ -190,7 +201,7 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     server = EventsServer(out, limits)
     observer = Observer()
     observer.schedule(_VersionsFiles(out, asyncio.get_running_loop(), server), str(out),
-                      recursive=True)
+                      recursive=True, event_filter=_VersionsFiles.EVENTS)
     observer.start()
     runner = web.AppRunner(server.app(), shutdown_timeout=2.0)
     await runner.setup()
