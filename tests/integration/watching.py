@@ -108,11 +108,14 @@ class Watch:
 
 
 @contextmanager
-def watching(*args: str, cwd: Path, name: str = "watch") -> Iterator[Watch]:
-    """Start ``hubsgen -v watch ARGS``, wait until it listens; always stop and reap it."""
+def watching(*args: str, cwd: Path, name: str = "watch",
+             config: Path | None = None) -> Iterator[Watch]:
+    """Start ``hubsgen [--config CONFIG] -v watch ARGS``, wait until it listens; always stop
+    and reap it."""
     log_path, stdout_path = cwd / f"{name}.log", cwd / f"{name}.out"
+    settings = ["--config", str(config)] if config else []
     with log_path.open("wb") as log, stdout_path.open("wb") as stdout:
-        process = subprocess.Popen([str(HUBSGEN), "-v", "watch", *args], cwd=cwd,
+        process = subprocess.Popen([str(HUBSGEN), *settings, "-v", "watch", *args], cwd=cwd,
                                    env=_environment(cwd), stdout=stdout, stderr=log,
                                    stdin=subprocess.DEVNULL)
     watch = Watch(process, log_path, stdout_path)
