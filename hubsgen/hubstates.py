@@ -63,6 +63,7 @@ class HubStates:
             return None
         self._current[hub] = new
         if old is None or new.seq <= old.seq:  # first sight, or numbering restarted
+            self._recent.pop(hub, None)  # the old numbers name other states now
             update = Update(new.seq, None, dict(new.widgets), complete=True)
         else:
             changed = {k: v for k, v in new.widgets.items() if old.widgets.get(k) != v}
@@ -85,10 +86,6 @@ class HubStates:
         if chain and chain[-1].seq == current.seq:
             return chain
         return [Update(current.seq, None, dict(current.widgets), complete=True)]
-
-    def forget(self, hub: str) -> None:
-        self._current.pop(hub, None)
-        self._recent.pop(hub, None)
 
     def _read(self, hub: str) -> Versions | None:
         try:

@@ -73,7 +73,7 @@ class EventsServer:
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/events", self.events)
+        app.router.add_get("/events", self.events, allow_head=False)
         app.on_shutdown.append(self._close_streams)
         return app
 
@@ -203,7 +203,9 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     observer.schedule(_VersionsFiles(out, asyncio.get_running_loop(), server), str(out),
                       recursive=True, event_filter=_VersionsFiles.EVENTS)
     observer.start()
-    runner = web.AppRunner(server.app(), shutdown_timeout=2.0)
+    # handler_cancellation: a stream whose client left ends (and frees its place in the caps)
+    # at once, not at its next keep-alive write.
+    runner = web.AppRunner(server.app(), shutdown_timeout=2.0, handler_cancellation=True)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
