@@ -79,8 +79,8 @@ class EventsServer:
 
     def changed(self, hub: str) -> None:
         """A versions.json was replaced: tell that hub's clients what changed."""
-        if not self.states.knows(hub) and not self.clients.get(hub):
-            return  # nobody has asked about this hub; read it when somebody does
+        if not self.states.knows(hub):
+            return  # nobody has asked about this hub yet; it is read when somebody does
         update = self.states.refresh(hub)
         if update is None:
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -10,13 +9,6 @@ from tests.integration.watching import PROBE_HUB, Watch, wait_until
 
 Publish = Callable[[str, str, dict[str, Any]], str]
 """publish(modname, topic, body) -> the msg_id fedmsg gave the message."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 

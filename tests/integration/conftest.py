@@ -9,7 +9,8 @@ from typing import Any
 import fedmsg
 import pytest
 
-from tests.integration.bus import Publish, free_port
+from tests.integration.bus import Publish
+from tests.ports import free_port
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require
+from tests.ports import free_port
 
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "hubs.conf"
 LISTEN, ROOT, UPSTREAM = "listen 80;", "root /srv/hubs/build;", "server 127.0.0.1:8081;"
@@ -76,13 +77,6 @@ def _open_files_limit() -> int:
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     wanted = 2 * 8192 + 64
     return wanted if hard == resource.RLIM_INFINITY else min(hard, wanted)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager

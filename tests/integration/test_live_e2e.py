@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require
-from tests.integration.bus import Publish, free_port, join
+from tests.integration.bus import Publish, join
 from tests.integration.nginx import running_nginx
 from tests.integration.watching import (
     HUBSGEN,
@@ -24,6 +24,7 @@ from tests.integration.watching import (
     wait_until,
     watching,
 )
+from tests.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,6 +95,14 @@ def stack(sqlite_url: str, tmp_path: Path) -> Iterator[Stack]:
         shim.stop()
 
 
+def open_live_page(browser: Any, stack: Stack) -> Any:
+    """ralph's page through nginx, once its client says it is live."""
+    page = browser.new_page()
+    page.goto(f"{stack.base}/ralph/")
+    page.wait_for_function(f"{BADGE_STATE} === 'live'")
+    return page
+
+
 def badges_show(page: Any, widget: int, name: str) -> None:
     """Wait until the badges widget shows a badge named *name* (its image's alt text)."""
     page.wait_for_function(
@@ -108,9 +117,7 @@ def test_an_award_redraws_only_that_widget_via_events_then_polling_then_events_a
     with watching("--source", "fedmsg", "--endpoint", endpoint, "--db", site.db_url,
                   "--out", str(site.out), cwd=tmp_path, config=stack.config) as watch:
         join(watch, publish)
-        page = browser.new_page()
-        page.goto(f"{stack.base}/ralph/")
-        page.wait_for_function(f"{BADGE_STATE} === 'live'")
+        page = open_live_page(browser, stack)
         page.evaluate("""(id) => {
             const note = document.getElementById('widget-' + id);
             window.noteNode = note.firstElementChild;
@@ -164,9 +171,7 @@ def test_hostile_markup_in_a_message_stays_inert_in_the_live_page(
     with watching("--source", "fedmsg", "--endpoint", endpoint, "--db", site.db_url,
                   "--out", str(site.out), cwd=tmp_path, config=stack.config) as watch:
         join(watch, publish)
-        page = browser.new_page()
-        page.goto(f"{stack.base}/ralph/")
-        page.wait_for_function(f"{BADGE_STATE} === 'live'")
+        page = open_live_page(browser, stack)
         publish("fedbadges", "badge.award", body)
         badges_show(page, site.ralph_badges, "Evil <img")  # the markup shows as text
         watch.stop()

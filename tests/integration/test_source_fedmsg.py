@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import queue
-import socket
 import threading
 import time
 import uuid
@@ -21,16 +20,10 @@ import zmq
 
 from hubs.errors import ConfigError
 from hubsgen.sources.fedmsg import FedmsgBatch, FedmsgSource
+from tests.ports import free_port
 
 MODNAME = "hubsgentest"
 PREFIX = f"org.fedoraproject.dev.{MODNAME}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -6,7 +6,6 @@ import importlib
 import json
 import logging
 import signal
-import socket
 import sys
 import threading
 import urllib.request
@@ -30,6 +29,7 @@ from hubsgen.sources.replay import ReplaySource
 from hubsgen.watch import Retry, WatchOptions, open_watcher
 from tests.integration.daemon import Broker, broker, build_user_site, wait_until, watching
 from tests.plugin_dist import install_plugins
+from tests.ports import free_port
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,6 @@ def test_sigterm_finishes_the_batch_in_hand_and_exits_0(tmp_path: Path, bus: Bro
     last = daemon.log().rstrip().splitlines()[-1]
     assert "Stopped: " in last and f"matched {len(written)}" in last, last
     assert f"{len(written)} matched" in daemon.output()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def scrape(port: int) -> dict[str, float]:
@@ -167,6 +160,7 @@ FLAKY = '''
 """A widget that fails while its configuration says so, like one whose service is down."""
 from hubs.validators import boolean
 from hubs.widget import CONFIG_TOPICS, Argument, Hint, Widget, hub_reconfigured
+from tests.ports import free_port
 
 
 def flaky_data(ctx):
