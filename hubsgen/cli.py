@@ -237,3 +237,16 @@ def events(obj: dict[str, object], listen: str, max_connections: int, max_per_ad
                            Limits(max_connections, max_per_address, keepalive), stop)
 
     asyncio.run(main())
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65534), default=5000, show_default=True,
+              help="Serve on 127.0.0.1:PORT; the events shim takes PORT+1.")
+@db_option
+@out_option
+@click.pass_obj
+def serve(obj: dict[str, object], port: int, db_url: str | None, out_dir: Path | None) -> None:
+    """Build, serve and rebuild on save, reloading the browser: the widget author's loop."""
+    from hubsgen.devserver import serve as run_dev_server
+
+    run_dev_server(_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port)

@@ -114,7 +114,10 @@ class EventsServer:
                       client: Client) -> web.StreamResponse:
         response = web.StreamResponse(headers={
             "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-            "X-Accel-Buffering": "no"})
+            "X-Accel-Buffering": "no",
+            # Events say only which public fragments changed; any page may listen (the dev
+            # server's pages are on another port).
+            "Access-Control-Allow-Origin": "*"})
         await response.prepare(request)
         await response.write(b"retry: 3000\n\n")
         for missed in self.states.since(hub, since):

@@ -1,0 +1,126 @@
+"""``hubsgen serve``: build, serve build/ on loopback, rebuild what a saved file affects, and
+reload the browser (livereload); the events shim runs beside it, as in production."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from livereload import Server
+from livereload.handlers import LiveReloadHandler, StaticFileHandler
+from tornado.ioloop import IOLoop
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from hubs.settings import Settings
+from hubsgen.devsite import DevSite
+from hubsgen.sse import Limits, serve_events
+
+log = logging.getLogger(__name__)
+
+SETTLE = 0.1
+"""Seconds to gather the file events of one save (editors write several) before rebuilding."""
+
+
+class _Files(StaticFileHandler):  # type: ignore[misc]  # livereload has no type hints
+    """build/ as nginx would serve it, or the build error while there is one."""
+
+    site: DevSite
+
+    async def get(self, path: str, include_body: bool = True) -> None:
+        error = self.site.error
+        if error is not None and (path == "" or path.endswith(("/", ".html"))):
+            self.set_status(500)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(error.page())
+            return
+        await super().get(path, include_body)
+
+
+class _Sources(FileSystemEventHandler):
+    """Collects the saved files that matter and rebuilds once they settle."""
+
+    def __init__(self, site: DevSite, loop: IOLoop) -> None:
+        self.site = site
+        self.loop = loop
+        self.pending: set[Path] = set()
+        self.timer: object | None = None
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in {"opened", "closed_no_write"}:
+            return
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            if raw and self.site.relevant(Path(str(raw))):
+                self.loop.add_callback(self._note, Path(str(raw)))
+
+    def _note(self, path: Path) -> None:
+        self.pending.add(path)
+        if self.timer is not None:
+            self.loop.remove_timeout(self.timer)
+        self.timer = self.loop.call_later(SETTLE, self._rebuild)
+
+    def _rebuild(self) -> None:
+        paths, self.pending, self.timer = self.pending, set(), None
+        written = self.site.changed(paths)
+        log.info("Saved %s: rewrote %s", ", ".join(sorted(p.name for p in paths)),
+                 ", ".join(written) or "nothing")
+        LiveReloadHandler.reload_waiters("*")
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve until interrupted; the events shim listens on the next port."""
+    events_port = port + 1
+    settings = replace(settings, live=replace(
+        settings.live, events_url=f"http://{host}:{events_port}/events"))
+    site = DevSite(settings)
+    site.build()
+    stop_events = _start_events(settings.out_dir, host, events_port)
+    loop = IOLoop.current()
+    observer = Observer()
+    sources = _Sources(site, loop)
+    for directory in sorted(site.watched_directories()):
+        observer.schedule(sources, str(directory), recursive=directory != site.database_dir)
+    observer.start()
+    _Files.site = site
+    server = Server()
+    server.SFH = _Files
+    # livereload would poll the working directory for changes; watchdog watches the sources.
+    server.watch(str(settings.out_dir / "index.html"), delay="forever")
+    signal.signal(signal.SIGTERM, lambda *_: loop.add_callback_from_signal(loop.stop))
+    log.info("Serving %s on http://%s:%d/ (events on port %d)", settings.out_dir, host, port,
+             events_port)
+    try:
+        server.serve(port=port, host=host, root=str(settings.out_dir))
+    finally:
+        observer.stop()
+        observer.join()
+        stop_events()
+        site.close()
+
+
+def _start_events(out: Path, host: str, port: int) -> Callable[[], None]:
+    """Run the events shim on its own event loop thread; returns how to stop it."""
+    ready = threading.Event()
+    state: dict[str, object] = {}
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        state["loop"], state["stop"] = asyncio.get_running_loop(), stop
+        ready.set()
+        await serve_events(out, host, port, Limits(), stop)
+
+    thread = threading.Thread(target=asyncio.run, args=(run(),), name="events", daemon=True)
+    thread.start()
+    ready.wait(10)
+
+    def stop() -> None:
+        loop, event = state["loop"], state["stop"]
+        loop.call_soon_threadsafe(event.set)  # type: ignore[attr-defined]
+        thread.join(10)
+
+    return stop

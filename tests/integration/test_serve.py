@@ -1,0 +1,185 @@
+"""``hubsgen serve`` driven for real: a third-party widget's template edited on disk rewrites only
+that widget's files and reloads the browser (livereload's own protocol); a broken template
+shows as an error page naming the file and line; the next save recovers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hubs.models import Hub
+from hubs.testing import add_hub, make_engine
+from tests.integration.watching import HUBSGEN, _environment, changed_since, snapshot, wait_until
+from tests.plugin_dist import install_plugins
+from tests.ports import free_port
+
+NOTE = '''
+from hubs.widget import Argument, Hint, Panel, Widget
+
+WIDGET = Widget(name="note", template="note.html", data=lambda ctx: {"word": ctx.config["word"]},
+                should_invalidate=lambda event, instance: False, hint=Hint(),
+                arguments=(Argument("word", "hello", str, "what to say"),), chrome=Panel("Note"))
+'''
+
+
+@dataclass
+class Served:
+    url: str
+    out: Path
+    template: Path
+    note_id: int
+    process: subprocess.Popen[bytes]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+@pytest.fixture
+def served(sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
+    site_packages = install_plugins(tmp_path / "site", {"note": NOTE},
+                                    {"note.html": "<p class='note'>{{ data.word }}</p>\n"},
+                                    {"note": "thirdparty_widgets.note:WIDGET"})
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        alpha = add_hub(s, "alpha", widgets=[("note", {"word": "first"}),
+                                             ("sticky", {"text": "Alpha's note"})])
+        add_hub(s, "beta", widgets=[("sticky", {"text": "Beta's note"})])
+        note_id = alpha.widgets[0].id
+        s.commit()
+    engine.dispose()
+    port = free_port()
+    env = {**_environment(tmp_path), "PYTHONPATH": str(site_packages)}
+    out = tmp_path / "build"
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen([str(HUBSGEN), "-v", "serve", "--port", str(port), "--db",
+                                    sqlite_url, "--out", str(out)], cwd=tmp_path, env=env,
+                                   stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _up(f"{url}/alpha/", process, tmp_path), "hubsgen serve up", 30)
+        yield Served(url, out, site_packages / "thirdparty_widgets" / "note.html", note_id,
+                     process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            pytest.fail("hubsgen serve ignored SIGTERM")
+
+
+def _up(url: str, process: subprocess.Popen[bytes], cwd: Path) -> bool:
+    if process.poll() is not None:
+        pytest.fail(f"hubsgen serve exited {process.returncode}:\n"
+                    f"{(cwd / 'serve.log').read_text()}")
+    try:
+        return get(url)[0] == 200
+    except OSError:
+        return False
+
+
+class Browser:
+    """A livereload client, as livereload.js speaks it: hello, info, then wait for reloads."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    @classmethod
+    async def connect(cls, session: aiohttp.ClientSession, served: Served) -> Browser:
+        ws = await session.ws_connect(served.url.replace("http", "ws") + "/livereload")
+        await ws.send_str(json.dumps({"command": "hello", "protocols": [
+            "http://livereload.com/protocols/official-7"]}))
+        hello = json.loads((await ws.receive(timeout=10)).data)
+        assert hello["command"] == "hello"
+        await ws.send_str(json.dumps({"command": "info", "url": f"{served.url}/alpha/",
+                                      "plugins": {}}))
+        return cls(ws)
+
+    async def reloaded(self) -> None:
+        while True:
+            message = json.loads((await self.ws.receive(timeout=20)).data)
+            if message["command"] == "reload":
+                return
+
+
+def save(path: Path, text: str) -> None:
+    """As an editor saves: new content, a new mtime even within the same second."""
+    path.write_text(text)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_template_edit_rewrites_only_its_widget_and_reloads_the_browser(
+        served: Served) -> None:
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            browser = await Browser.connect(session, served)
+            await asyncio.sleep(0.3)  # the first save must not race the watch being set up
+            before = snapshot(served.out)
+            save(served.template, "<p class='note'>{{ data.word | upper }}!</p>\n")
+            await browser.reloaded()
+            assert changed_since(served.out, before) == {
+                f"alpha/widgets/{served.note_id}.json", "alpha/versions.json",
+                "alpha/index.html"}
+            assert "FIRST!" in get(f"{served.url}/alpha/")[1]
+
+    asyncio.run(scenario())
+
+
+def test_a_broken_template_shows_an_error_page_until_it_is_fixed(served: Served) -> None:
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            browser = await Browser.connect(session, served)
+            await asyncio.sleep(0.3)
+            save(served.template, "<p>\n{% if %}</p>\n")
+            await browser.reloaded()
+            status, page = get(f"{served.url}/alpha/")
+            assert status == 500
+            assert f"{served.template}:2" in page and "TemplateSyntaxError" in page
+            assert get(f"{served.url}/alpha/versions.json")[0] == 200  # data files still serve
+
+            save(served.template, "<p class='note'>fixed: {{ data.word }}</p>\n")
+            await browser.reloaded()
+            status, page = get(f"{served.url}/alpha/")
+            assert status == 200 and "fixed: first" in page
+
+    asyncio.run(scenario())
+
+
+def test_a_hub_changed_in_the_database_is_rewritten_alone(served: Served,
+                                                          sqlite_url: str) -> None:
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            browser = await Browser.connect(session, served)
+            await asyncio.sleep(0.3)
+            before = snapshot(served.out)
+            engine = make_engine(sqlite_url)
+            with Session(engine) as s:
+                beta = s.scalars(select(Hub).where(Hub.name == "beta")).one()
+                beta.widgets[0].config = {"text": "Beta, edited"}
+                s.commit()
+            engine.dispose()
+            await browser.reloaded()
+            assert {path.split("/")[0] for path in changed_since(served.out, before)} == {"beta"}
+            assert "Beta, edited" in get(f"{served.url}/beta/")[1]
+
+    asyncio.run(scenario())
