@@ -250,3 +250,6 @@ def serve(obj: dict[str, object], port: int, db_url: str | None, out_dir: Path |
     from hubsgen.devserver import serve as run_dev_server
 
     run_dev_server(_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port)
+
+
+import hubsgen.admin_cli  # noqa: E402,F401 - registers the hub, widget and member groups

@@ -1,0 +1,104 @@
+"""Carry an admin change to build/: announce it on the bus, so a running ``hubsgen watch``
+rewrites what it changed, or, with no bus, rewrite those hubs' files right here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hubs.admin import Change, Notice
+from hubs.errors import ConfigError, ServiceError
+from hubs.settings import Settings
+
+if TYPE_CHECKING:
+    from hubsgen.build import BuildReport
+
+log = logging.getLogger(__name__)
+
+PUBLISH_TIMEOUT = 30
+"""Seconds to wait for the AMQP broker to confirm a message."""
+
+
+def rewrite(settings: Settings, change: Change) -> BuildReport | None:
+    """Build the hubs *change* touched (and the directory page); None if it touched none."""
+    if not change.hubs:
+        return None  # run_build would build every hub
+    from hubsgen.build import run_build  # heavy: only when files are written here
+
+    return run_build(settings, change.hubs)
+
+
+def publish(bus: str, notices: Sequence[Notice]) -> list[str]:
+    """Publish *notices* on *bus*, one of PUBLISHERS; the ids the messages went out with."""
+    return PUBLISHERS[bus](notices)
+
+
+def _publish_fedmsg(notices: Sequence[Notice]) -> list[str]:
+    """Through fedmsg-relay, as fedmsg-logger does: a command that binds its own endpoint and
+    exits at once is gone before any subscriber has connected to it."""
+    import fedmsg.config
+    import fedmsg.core
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # load_config is, yet it works
+            config = dict(fedmsg.config.load_config([], None, invalidate_cache=True))
+    except ValueError as e:
+        raise ConfigError(f"fedmsg configuration: {str(e).rstrip('.')}") from e
+    if not config.get("relay_inbound"):
+        raise ConfigError("fedmsg configuration lists no relay_inbound endpoint: hubsgen "
+                          "publishes through fedmsg-relay; list it in /etc/fedmsg.d")
+    config.update(active=True, name="relay_inbound", endpoints=dict(config["endpoints"]))
+    context = fedmsg.core.FedMsgContext(**config)
+    sent: list[str] = []
+
+    def keep_id(msg: dict[str, object]) -> None:
+        sent.append(str(msg["msg_id"]))
+
+    try:
+        for notice in notices:
+            modname, topic = notice.topic.split(".", 1)  # fedmsg adds prefix and environment
+            context.publish(topic=topic, msg=dict(notice.body), modname=modname,
+                            pre_fire_hook=keep_id)
+            log.info("Published %s (msg %s) on fedmsg", notice.topic, sent[-1])
+    finally:
+        context.destroy()  # waits up to zmq_linger for the relay to take them
+    return sent
+
+
+def _publish_amqp(notices: Sequence[Notice]) -> list[str]:
+    """With fedora-messaging and its TOML configuration ($FEDORA_MESSAGING_CONF), whose
+    topic_prefix (``org.fedoraproject.prod``) goes before each topic."""
+    from fedora_messaging import api
+    from fedora_messaging import config as fm_config
+    from fedora_messaging import exceptions as fm_exceptions
+
+    from hubsgen.sources.amqp import DEFAULT_CONFIG
+
+    path = Path(os.environ.get("FEDORA_MESSAGING_CONF", DEFAULT_CONFIG))
+    if not path.is_file():
+        raise ConfigError(f"fedora-messaging configuration {path} does not exist; "
+                          "set $FEDORA_MESSAGING_CONF")
+    try:
+        fm_config.conf.load_config(str(path))
+    except fm_exceptions.ConfigurationException as e:
+        raise ConfigError(f"fedora-messaging configuration {path}: {e.message}") from e
+    sent = []
+    for notice in notices:
+        message = api.Message(topic=notice.topic, body=dict(notice.body))
+        try:
+            api.publish(message, timeout=PUBLISH_TIMEOUT)
+        except (fm_exceptions.PublishException, fm_exceptions.ConnectionException) as e:
+            raise ServiceError(f"publishing {notice.topic} on AMQP failed: {e}") from e
+        log.info("Published %s (msg %s) on AMQP", notice.topic, message.id)
+        sent.append(str(message.id))
+    return sent
+
+
+PUBLISHERS = {"fedmsg": _publish_fedmsg, "amqp": _publish_amqp}
+BUSES = ("none", *PUBLISHERS)
+"""What ``--bus`` accepts: "none" rewrites files here instead of publishing."""
