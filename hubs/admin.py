@@ -7,6 +7,7 @@ bus messages that make a running ``hubsgen watch`` rewrite exactly those files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,7 +67,7 @@ def find_hub(session: Session, name: str) -> Hub:
 def find_widget(session: Session, ref: str) -> WidgetInstance:
     """The instance *ref* names: ``designteam/12`` as ``hubsgen hub show`` lists it, or ``12``."""
     hub_name, _, number = ref.rpartition("/")
-    if not number.isdigit():
+    if not re.fullmatch(r"[0-9]+", number):
         raise ConfigError(f"widget {ref!r}: give HUB/ID or ID, as hubsgen hub show lists them")
     instance = session.get(WidgetInstance, int(number))
     if instance is None or hub_name not in ("", instance.hub.name):

@@ -7,12 +7,13 @@ import re
 from hubs.errors import ConfigError
 
 HUB_NAME_RE = re.compile(r"^[a-z0-9_-][a-z0-9_.-]{0,63}$")
-RESERVED = frozenset({"static", "index.html", "events"})
+RESERVED = frozenset({"static", "index.html", "404.html", "events"})
+"""Names the site itself takes at the top of build/ (and the events shim's path)."""
 
 
 def check_hub_name(name: str) -> str:
     """Return *name* if it is a safe hub name, else say what is wrong with it."""
-    if not isinstance(name, str) or not HUB_NAME_RE.match(name):
+    if not isinstance(name, str) or not HUB_NAME_RE.fullmatch(name):
         raise ConfigError(
             f"hub name {name!r} is invalid: use 1 to 64 lower-case letters, digits, '-', '_' "
             "or '.', not starting with a dot"

@@ -61,7 +61,7 @@ def link_or_nothing(value: Any) -> str:
 
 
 def username(value: Any) -> str:
-    if not isinstance(value, str) or not USERNAME_RE.match(value):
+    if not isinstance(value, str) or not USERNAME_RE.fullmatch(value):
         raise ValueError(
             "must be a Fedora account name: lower-case letters, digits, '_', '.', '-', "
             f"starting with a letter, got {value!r}"

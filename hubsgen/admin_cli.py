@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from hubs import admin
 from hubs.db import create_schema, open_engine, session_factory
-from hubs.errors import HubsError
+from hubs.errors import ConfigError, HubsError
 from hubs.plugins import load_widgets
 from hubs.settings import Settings
 from hubsgen.announce import BUSES, publish, rewrite
@@ -61,10 +62,17 @@ set_json_option = click.option("--set-json", "jsons", multiple=True, metavar="KE
 
 
 @contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
+def _session(settings: Settings, new_database: bool = False) -> Iterator[Session]:
+    """A session on the configured database. Only ``hub create`` may start a new one: for any
+    other command, a mistyped URL would silently make an empty database (SQLite) and, with no
+    bus, rewrite the live directory page from it."""
     engine = open_engine(settings.db_url)
     try:
-        create_schema(engine)  # a new deployment starts with hubsgen hub create
+        if new_database:
+            create_schema(engine)
+        elif not inspect(engine).has_table("hubs"):
+            raise ConfigError(f"{settings.db_url} has no hubs yet: create the first with "
+                              "hubsgen hub create (or load the demo with populate.py)")
         with session_factory(engine)() as session:
             yield session
     finally:
@@ -72,10 +80,10 @@ def _session(settings: Settings) -> Iterator[Session]:
 
 
 def _apply(obj: dict[str, object], db_url: str | None, out_dir: Path | None, bus: str,
-           action: Callable[[Session], admin.Change]) -> None:
+           action: Callable[[Session], admin.Change], new_database: bool = False) -> None:
     """Commit what *action* does, say so, then publish it on *bus* or rewrite its files."""
     settings = _settings(obj, db_url=db_url, out_dir=out_dir)
-    with _session(settings) as session:
+    with _session(settings, new_database) as session:
         change = action(session)
         session.commit()
     click.echo(change.what)
@@ -124,7 +132,7 @@ def create_hub(obj: dict[str, object], name: str, user_hub: bool, summary: str, 
     registry = load_widgets()
     _apply(obj, db_url, out_dir, bus, lambda session: admin.create_hub(
         session, registry, name, user_hub=user_hub, summary=summary,
-        default_widgets=widgets == "default"))
+        default_widgets=widgets == "default"), new_database=True)
 
 
 @hub.command("archive")

@@ -42,6 +42,7 @@ def _publish_fedmsg(notices: Sequence[Notice]) -> list[str]:
     exits at once is gone before any subscriber has connected to it."""
     import fedmsg.config
     import fedmsg.core
+    import zmq
 
     try:
         with warnings.catch_warnings():
@@ -53,20 +54,23 @@ def _publish_fedmsg(notices: Sequence[Notice]) -> list[str]:
         raise ConfigError("fedmsg configuration lists no relay_inbound endpoint: hubsgen "
                           "publishes through fedmsg-relay; list it in /etc/fedmsg.d")
     config.update(active=True, name="relay_inbound", endpoints=dict(config["endpoints"]))
-    context = fedmsg.core.FedMsgContext(**config)
     sent: list[str] = []
 
     def keep_id(msg: dict[str, object]) -> None:
         sent.append(str(msg["msg_id"]))
 
     try:
-        for notice in notices:
-            modname, topic = notice.topic.split(".", 1)  # fedmsg adds prefix and environment
-            context.publish(topic=topic, msg=dict(notice.body), modname=modname,
-                            pre_fire_hook=keep_id)
-            log.info("Published %s (msg %s) on fedmsg", notice.topic, sent[-1])
-    finally:
-        context.destroy()  # waits up to zmq_linger for the relay to take them
+        context = fedmsg.core.FedMsgContext(**config)
+        try:
+            for notice in notices:
+                modname, topic = notice.topic.split(".", 1)  # fedmsg adds prefix and env
+                context.publish(topic=topic, msg=dict(notice.body), modname=modname,
+                                pre_fire_hook=keep_id)
+                log.info("Published %s (msg %s) on fedmsg", notice.topic, sent[-1])
+        finally:
+            context.destroy()  # waits up to zmq_linger for the relay to take them
+    except (OSError, KeyError, zmq.ZMQError) as e:  # a bad endpoint, a missing certificate
+        raise ServiceError(f"publishing on fedmsg failed: {e!r}") from e
     return sent
 
 

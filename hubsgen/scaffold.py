@@ -35,7 +35,7 @@ def project_dir(name: str, dest: Path) -> Path:
 
 def check_widget_name(name: str, dest: Path) -> None:
     """Refuse a name that is not a lower-case identifier, is taken, or whose project exists."""
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise ConfigError(
             f"widget name {name!r} is invalid: use 1 to 64 lower-case letters, digits or '_', "
             "starting with a letter (it names a Python package too)"

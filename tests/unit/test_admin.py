@@ -132,6 +132,22 @@ def test_hub_create_refuses_bad_and_taken_names(site: Site, args: list[str], err
     assert result.stderr.startswith(f"Error: {error}") and result.stderr.count("\n") == 1
 
 
+def test_commands_other_than_create_refuse_a_database_without_hubs(
+        site: Site, tmp_path: Path) -> None:
+    """Assert a mistyped --db is refused instead of becoming a new, empty database."""
+    typo = f"sqlite:///{tmp_path / 'typo.db'}"
+    for command in (["hub", "list"], ["hub", "show", "designteam"],
+                    ["member", "add", "designteam", "ralph", "--out", str(site.out)]):
+        result = CliRunner(env={"HUBSGEN_BUS": None}).invoke(cli, [*command, "--db", typo])
+        assert result.exit_code == 1, result.output
+        assert "has no hubs yet: create the first with hubsgen hub create" in result.stderr
+
+
+def test_a_widget_id_must_be_ascii_digits(site: Site) -> None:
+    result = hubsgen(site, "widget", "configure", "\u00b2", "--set", "text=x", code=1)
+    assert "give HUB/ID or ID" in result.stderr
+
+
 def test_list_and_show_print_readably(site: Site) -> None:
     """Assert hub list puts teams first with counts, and hub show gives people by role and
     widgets (column, position, HUB/ID, plugin, config) in page order."""
@@ -371,6 +387,8 @@ def watch_notices(site: Site, tmp_path: Path, change: Any) -> set[str]:
             "msg_id": f"admin-{uuid.uuid4()}", "timestamp": T0.timestamp()}) + "\n"
             for n in notices))
         watcher.run(ReplaySource(str(path)), threading.Event())
+    # Matched by the notices themselves, not only noticed by the watcher's revision poll.
+    assert watcher.stats["matched"] == len(notices)
     return site.changed_since(before)
 
 

@@ -17,7 +17,7 @@ def test_good_names(name):
 
 @pytest.mark.parametrize("name", [
     "", ".hidden", "..", "../etc", "a/b", "a\\b", "Design", "with space", "x" * 65, "ünï",
-    "a\x00b", "static", "index.html",
+    "a\x00b", "static", "index.html", "404.html", "qa\n",
 ])
 def test_bad_names_are_refused_with_the_rule(name):
     with pytest.raises(ConfigError, match="hub name"):

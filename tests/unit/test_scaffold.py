@@ -81,6 +81,7 @@ def test_the_generated_tests_pass_against_the_installed_plugin(site, tmp_path):
     ("Kudos", "widget name 'Kudos' is invalid: use 1 to 64 lower-case letters, digits or '_'"),
     ("1kudos", "widget name '1kudos' is invalid"),
     ("kudos-2", "widget name 'kudos-2' is invalid"),
+    ("kudos\n", "widget name 'kudos\\n' is invalid"),
     ("", "widget name '' is invalid"),
     ("k" * 65, "is invalid"),
     ("sticky", "widget name 'sticky' is taken: the installed plugin sticky "
