@@ -18,6 +18,8 @@ from pathlib import Path
 
 from aiohttp import web
 from watchdog.events import (
+    DirDeletedEvent,
+    DirMovedEvent,
     FileClosedEvent,
     FileMovedEvent,
     FileSystemEvent,
@@ -25,7 +27,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from hubs.errors import ConfigError
+from hubs.errors import ConfigError, ServiceError
 from hubs.names import check_hub_name
 from hubsgen.hubstates import HubStates, Update
 
@@ -53,7 +55,7 @@ class Client:
         try:
             self.queue.put_nowait(update)
         except asyncio.QueueFull:
-            self.dropped = True  # its stream ends after what is queued; it resumes from there
+            self.dropped = True  # its stream ends after the current write; it resumes
 
     def stop(self) -> None:
         self.dropped = True
@@ -94,8 +96,6 @@ class EventsServer:
             since = _since(request)
         except (ConfigError, ValueError) as e:
             raise web.HTTPBadRequest(text=f"{e}\n") from e
-        if self.states.current(hub) is None:
-            raise web.HTTPNotFound(text=f"no hub named {hub!r}\n")
         address = self._address(request)
         if self.total >= self.limits.max_connections:
             raise web.HTTPServiceUnavailable(text="too many connections\n",
@@ -103,14 +103,19 @@ class EventsServer:
         if self.per_address[address] >= self.limits.max_per_address:
             raise web.HTTPTooManyRequests(text="too many connections from your address\n",
                                           headers={"Retry-After": "30"})
+        if self.states.current(hub) is None:
+            raise web.HTTPNotFound(text=f"no hub named {hub!r}\n")
+        # What it missed, and joining, with no await between: an update arriving meanwhile
+        # would otherwise be sent twice, or out of order.
+        missed = self.states.since(hub, since)
         client = Client(address)
         self._join(hub, client)
         try:
-            return await self._stream(request, hub, since, client)
+            return await self._stream(request, missed, client)
         finally:
             self._leave(hub, client)
 
-    async def _stream(self, request: web.Request, hub: str, since: int | None,
+    async def _stream(self, request: web.Request, missed: list[Update],
                       client: Client) -> web.StreamResponse:
         response = web.StreamResponse(headers={
             "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
@@ -120,8 +125,8 @@ class EventsServer:
             "Access-Control-Allow-Origin": "*"})
         await response.prepare(request)
         await response.write(b"retry: 3000\n\n")
-        for missed in self.states.since(hub, since):
-            await response.write(missed.to_sse())
+        for old in missed:
+            await response.write(old.to_sse())
         while not client.dropped:
             try:
                 update = await asyncio.wait_for(client.queue.get(), self.limits.keepalive)
@@ -149,15 +154,17 @@ class EventsServer:
 
     @staticmethod
     def _address(request: web.Request) -> str:
-        """The client's address; nginx on this host passes it in X-Real-IP."""
+        """Whom to count a stream against: the client's address (nginx on this host passes it
+        in X-Real-IP), or its /64 for IPv6, where one client holds a whole /64."""
         peer = request.remote or ""
         forwarded = request.headers.get("X-Real-IP", "")
         try:
-            if forwarded and ipaddress.ip_address(peer).is_loopback:
-                return forwarded
+            address = forwarded if forwarded and ipaddress.ip_address(peer).is_loopback else peer
+            if ipaddress.ip_address(address).version == 6:
+                return str(ipaddress.ip_network(f"{address}/64", strict=False))
         except ValueError:
             pass
-        return peer
+        return forwarded or peer
 
     async def _close_streams(self, app: web.Application) -> None:
         for clients in self.clients.values():
@@ -182,14 +189,20 @@ class _VersionsFiles(FileSystemEventHandler):
     too, and reacting to those would re-read it forever.
     """
 
-    EVENTS = [FileMovedEvent, FileClosedEvent]
+    EVENTS = [FileMovedEvent, FileClosedEvent, DirDeletedEvent, DirMovedEvent]
 
-    def __init__(self, out: Path, loop: asyncio.AbstractEventLoop, server: EventsServer) -> None:
+    def __init__(self, out: Path, loop: asyncio.AbstractEventLoop, server: EventsServer,
+                 lost: asyncio.Event) -> None:
         self.out = out
         self.loop = loop
         self.server = server
+        self.lost = lost
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            if Path(str(event.src_path)) == self.out:  # inotify watches what is gone now
+                self.loop.call_soon_threadsafe(self.lost.set)
+            return
         path = Path(str(getattr(event, "dest_path", "") or event.src_path))
         if path.name == "versions.json" and path.parent.parent == self.out:
             self.loop.call_soon_threadsafe(self.server.changed, path.parent.name)
@@ -197,13 +210,15 @@ class _VersionsFiles(FileSystemEventHandler):
 
 async def serve_events(out: Path, host: str, port: int, limits: Limits,
                        stop: asyncio.Event) -> None:
-    """Serve until *stop* is set."""
+    """Serve until *stop* is set. Raises ServiceError if the output directory is deleted or
+    moved away: its inotify watches are gone, so the service manager must start us again."""
     out = out.resolve()
     if not out.is_dir():
         raise ConfigError(f"output directory {out} does not exist; run hubsgen build first")
     server = EventsServer(out, limits)
+    lost = asyncio.Event()
     observer = Observer()
-    observer.schedule(_VersionsFiles(out, asyncio.get_running_loop(), server), str(out),
+    observer.schedule(_VersionsFiles(out, asyncio.get_running_loop(), server, lost), str(out),
                       recursive=True, event_filter=_VersionsFiles.EVENTS)
     observer.start()
     # handler_cancellation: a stream whose client left ends (and frees its place in the caps)
@@ -213,7 +228,11 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     try:
         await web.TCPSite(runner, host, port).start()
         log.info("Serving events for %s on http://%s:%d/events", out, host, port)
-        await stop.wait()
+        await asyncio.wait([asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())],
+                           return_when=asyncio.FIRST_COMPLETED)
+        if lost.is_set():
+            raise ServiceError(f"output directory {out} was deleted or moved; restart hubsgen "
+                               "events once it is back")
     finally:
         await runner.cleanup()
         observer.stop()

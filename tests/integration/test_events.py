@@ -12,8 +12,8 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -32,6 +32,7 @@ from hubs.models import Hub, WidgetInstance
 from hubs.settings import load_settings
 from hubs.testing import add_hub, make_engine
 from tests.integration.watching import HUBSGEN, _environment, wait_until
+from tests.ports import free_port
 from tests.sites import Site
 
 TIMEOUT = 10.0
@@ -91,7 +92,7 @@ def start_shim(site: Site, tmp_path: Path) -> Iterator[Callable[..., Shim]]:
     started: list[Shim] = []
 
     def start(*options: str) -> Shim:
-        port = _free_port()
+        port = free_port()
         log_path = tmp_path / f"events-{len(started)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - our own console script
@@ -113,13 +114,6 @@ def start_shim(site: Site, tmp_path: Path) -> Iterator[Callable[..., Shim]]:
     yield start
     for shim in started:
         shim.kill()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 # --- Changing the site as the watcher would ---
@@ -509,6 +503,16 @@ def test_sigterm_ends_the_shim_promptly_with_a_stream_open(site, start_shim):
             assert "Traceback" not in shim.log()
 
     run(scenario())
+
+
+def test_a_deleted_output_directory_stops_the_shim_with_an_error(site, start_shim):
+    """Its inotify watches go with the directory: serving on would leave pages on stale news,
+    so it exits non-zero and the service manager starts it again."""
+    shim = start_shim()
+    shutil.rmtree(site.out)
+    code = shim.process.wait(10)
+    assert code == 1, shim.log()
+    assert "was deleted or moved; restart hubsgen events once it is back" in shim.log()
 
 
 def test_one_rebuild_reaches_two_hundred_streams(site, start_shim):
