@@ -66,7 +66,12 @@
   }
 
   function onVersions({ seq: at, widgets, complete }) {
-    if (at < seq) return;  // older than what we already know
+    if (at < seq) {
+      // A whole map numbered below ours: the hub's numbering restarted (its output was
+      // rebuilt from nothing), and every number this page holds means something else now.
+      if (complete) location.reload();
+      return;  // else older than what we already know
+    }
     seq = at;
     if (complete) announced = new Map();
     for (const [id, version] of Object.entries(widgets)) announced.set(id, { version, seq: at });
@@ -217,6 +222,7 @@
 
   // --- Connection: events while they work, polling while they do not ---
   function connect() {
+    if (document.hidden || source) return;  // a retry timer may fire after that changed
     const separator = eventsUrl.includes("?") ? "&" : "?";
     const events = new EventSource(
       `${eventsUrl}${separator}hub=${encodeURIComponent(hub)}&since=${seq}`);
@@ -292,8 +298,24 @@
     badge.title = title;
   }
 
+  // Browsers open six HTTP/1.1 connections per site: a stream held by every background tab
+  // would starve the seventh page. Hidden tabs let go of theirs and catch up when shown.
+  function onVisibility() {
+    if (document.hidden) {
+      source?.close();
+      source = null;
+      clearInterval(pollTimer);
+      pollTimer = 0;
+      showState();
+    } else if (!source && !pollTimer) {
+      if (window.EventSource && eventsUrl) connect();
+      else startPolling();
+    }
+  }
+
   showState();
   setInterval(showState, 10_000);
+  document.addEventListener("visibilitychange", onVisibility);
   if (window.EventSource && eventsUrl) connect();
   else startPolling();
 })();

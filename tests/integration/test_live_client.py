@@ -359,6 +359,40 @@ def test_without_events_the_page_polls_then_goes_live_again(site, server, page):
     assert server.hits("/events")[-1] == {"hub": HUB, "since": str(versions["seq"])}
 
 
+def hide(page: Any, hidden: bool) -> None:
+    """Switch the tab to the background (or back), as the browser tells a page."""
+    page.evaluate("""(hidden) => {
+        Object.defineProperty(document, "hidden", {value: hidden, configurable: true});
+        document.dispatchEvent(new Event("visibilitychange"));
+    }""", hidden)
+
+
+def test_a_hidden_tab_lets_go_of_its_stream_and_catches_up_when_shown(site, server, page):
+    """Assert a background tab closes its event stream (browsers give a site six HTTP/1.1
+    connections), and when shown again asks for what came after its seq."""
+    page.goto(f"{server.url}/{HUB}/")
+    page.wait_for_selector('.live-badge[data-state="live"]')
+    opened = len(server.hits("/events"))
+    hide(page, True)
+    assert page.evaluate("document.querySelector('.live-badge').dataset.state") != "live"
+    hide(page, False)  # a tab that kept its stream would open no new one
+    wait_until(lambda: len(server.hits("/events")) == opened + 1, 10, "a new stream")
+    assert server.hits("/events")[-1] == {"hub": HUB, "since": "1"}
+    page.wait_for_selector('.live-badge[data-state="live"]')
+
+
+def test_a_whole_map_numbered_below_the_page_reloads_it(site, server, page):
+    """Assert that when the hub's numbering restarts (its output rebuilt from nothing), the
+    page reloads instead of ignoring every state numbered below the one it had."""
+    ids = widget_ids(site)
+    page.goto(f"{server.url}/{HUB}/")
+    page.wait_for_selector('.live-badge[data-state="live"]')
+    server.push(7, {ids["Note"]: "v-seven"})
+    page.evaluate("window.beforeRestart = true")
+    server.push(1, {i: "whatever" for i in ids.values()}, complete=True)
+    page.wait_for_function("window.beforeRestart === undefined")
+
+
 def test_badge_says_out_of_date_when_nothing_is_confirmed(site, server, page):
     """Assert the badge turns 'Out of date' after three minutes without a successful poll,
     and back to 'Catching up' when a poll succeeds again."""
