@@ -17,6 +17,7 @@ from tornado.ioloop import IOLoop
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from hubs.errors import ServiceError
 from hubs.settings import Settings
 from hubsgen.devsite import DevSite
 from hubsgen.sse import Limits, serve_events
@@ -104,23 +105,33 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
 
 def _start_events(out: Path, host: str, port: int) -> Callable[[], None]:
-    """Run the events shim on its own event loop thread; returns how to stop it."""
-    ready = threading.Event()
-    state: dict[str, object] = {}
+    """Run the events shim on its own event loop thread, once it listens (or say why it
+    cannot: the port is taken, say); returns how to stop it."""
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    failed: list[BaseException] = []
+    listening = threading.Event()
 
-    async def run() -> None:
-        stop = asyncio.Event()
-        state["loop"], state["stop"] = asyncio.get_running_loop(), stop
-        ready.set()
-        await serve_events(out, host, port, Limits(), stop)
+    def run() -> None:
+        task = loop.create_task(serve_events(out, host, port, Limits(), stop,
+                                             on_listening=listening.set))
+        try:
+            loop.run_until_complete(task)
+        except Exception as e:  # noqa: BLE001 - handed to the main thread below
+            failed.append(e)
+            listening.set()
+        finally:
+            loop.close()
 
-    thread = threading.Thread(target=asyncio.run, args=(run(),), name="events", daemon=True)
+    thread = threading.Thread(target=run, name="events", daemon=True)
     thread.start()
-    ready.wait(10)
+    listening.wait(30)
+    if failed:
+        raise ServiceError(f"the events shim could not start on port {port}: {failed[0]}")
 
-    def stop() -> None:
-        loop, event = state["loop"], state["stop"]
-        loop.call_soon_threadsafe(event.set)  # type: ignore[attr-defined]
-        thread.join(10)
+    def stop_events() -> None:
+        if thread.is_alive():
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(10)
 
-    return stop
+    return stop_events

@@ -110,14 +110,17 @@ class DevSite:
         path = path.resolve()
         if self.settings.out_dir.resolve() in path.parents:
             return False
-        if path.parent in {TEMPLATES.resolve(), STATIC.resolve()}:
+        if path.parent in {TEMPLATES.resolve(), STATIC.resolve()} or self._is_database(path):
             return True
-        database = self.engine.url.database
-        if self.database_dir is not None and database:
-            stem = Path(database).resolve()
-            if path in {stem, Path(f"{stem}-wal"), Path(f"{stem}-journal")}:
-                return True
         return path.suffix in {".py", ".html"} and path.parent in self._plugin_dirs()
+
+    def _is_database(self, path: Path) -> bool:
+        """The SQLite file, or the journal or write-ahead log a write goes to first."""
+        database = self.engine.url.database
+        if self.database_dir is None or not database:
+            return False
+        stem = Path(database).resolve()
+        return path in {stem, Path(f"{stem}-wal"), Path(f"{stem}-journal")}
 
     def _plugin_dirs(self) -> set[Path]:
         return {path.parent.resolve() for path in load_widgets().templates.values()}
@@ -161,41 +164,47 @@ class DevSite:
 
     def _react(self, paths: set[Path]) -> list[str]:
         paths = {p.resolve() for p in paths}
-        if self.error is not None:  # rebuild what the failed save left unbuilt
-            self._reload(paths)
-            return self._rewrite(set(self.registry.widgets), pages=True)
         modules = {p for p in paths if p.suffix == ".py"}
-        if modules:
-            self._reload(modules)
-            return self._rewrite(self._plugins_defined_in(modules), pages=False)
         site_templates = {p.name for p in paths if p.parent == TEMPLATES.resolve()}
-        statics = [p for p in paths if p.parent == STATIC.resolve()]
-        plugins = {name for name, t in self.registry.templates.items() if t.resolve() in paths}
-        for name in plugins:  # a syntax error shows now, as this file's, not as a panel
+        statics = {p for p in paths if p.parent == STATIC.resolve()}
+        if self.error is not None:  # rebuild everything the failed save left unbuilt
+            self._reload()
+            return self._rewrite(set(self.registry.widgets), pages=True)
+        plugins: set[str] = set()
+        if modules:
+            self._reload()
+            plugins |= self._plugins_defined_in(modules)
+        elif statics:
+            self._load()
+        plugins |= {name for name, t in self.registry.templates.items() if t.resolve() in paths}
+        for name in plugins - self._plugins_defined_in(modules):
+            # A syntax error shows now, as this file's, not as an error panel.
             self.renderer.env.get_template(WIDGET_PREFIX + name)
         for name in site_templates:
             self.renderer.env.get_template(name)
-        if statics:
-            self._load()
         if site_templates & CHROME:
             plugins = set(self.registry.widgets)
         written = self._rewrite(plugins, pages=bool(statics or site_templates - CHROME))
-        if any(p.suffix in {".db", ".sqlite", ".sqlite3"} or p.name.endswith("-wal")
-               for p in paths):
+        if any(self._is_database(p) for p in paths):
             written += self._rewrite_revised_hubs()
         return written
 
-    def _reload(self, paths: set[Path]) -> None:
-        """Re-import the modules among *paths*, then load plugins and static files again."""
-        files = {str(p) for p in paths if p.suffix == ".py"}
-        for module in list(sys.modules.values()):
-            if getattr(module, "__file__", None) in files:
-                importlib.reload(module)
+    def _reload(self) -> None:
+        """Re-import every module of the plugins' directories, helpers (``_user.py``) first,
+        since a widget module holds what it imported from them; then load everything again.
+        A module that still does not compile raises again, so its error stays shown."""
+        directories = self._plugin_dirs()
+        files = [(Path(f), m) for m in list(sys.modules.values())
+                 if (f := getattr(m, "__file__", None)) and Path(f).parent in directories]
+        for _, module in sorted(files, key=lambda item: not item[0].name.startswith("_")):
+            importlib.reload(module)
         self._load()
 
     def _plugins_defined_in(self, modules: set[Path]) -> set[str]:
         """The plugins whose Widget is defined in *modules*; all of them for a helper module,
         since any plugin may import it."""
+        if not modules:
+            return set()
         files = {str(p) for p in modules}
         defined = {name for name, widget in self.registry.widgets.items()
                    if getattr(sys.modules.get(widget.data.__module__), "__file__", "") in files}

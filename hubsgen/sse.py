@@ -13,6 +13,7 @@ import contextlib
 import ipaddress
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -209,7 +210,8 @@ class _VersionsFiles(FileSystemEventHandler):
 
 
 async def serve_events(out: Path, host: str, port: int, limits: Limits,
-                       stop: asyncio.Event) -> None:
+                       stop: asyncio.Event,
+                       on_listening: Callable[[], None] = lambda: None) -> None:
     """Serve until *stop* is set. Raises ServiceError if the output directory is deleted or
     moved away: its inotify watches are gone, so the service manager must start us again."""
     out = out.resolve()
@@ -228,6 +230,7 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     try:
         await web.TCPSite(runner, host, port).start()
         log.info("Serving events for %s on http://%s:%d/events", out, host, port)
+        on_listening()
         await asyncio.wait([asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())],
                            return_when=asyncio.FIRST_COMPLETED)
         if lost.is_set():

@@ -28,10 +28,16 @@ from tests.ports import free_port
 
 NOTE = '''
 from hubs.widget import Argument, Hint, Panel, Widget
+from thirdparty_widgets._words import say
 
-WIDGET = Widget(name="note", template="note.html", data=lambda ctx: {"word": ctx.config["word"]},
+WIDGET = Widget(name="note", template="note.html",
+                data=lambda ctx: {"word": say(ctx.config["word"])},
                 should_invalidate=lambda event, instance: False, hint=Hint(),
                 arguments=(Argument("word", "hello", str, "what to say"),), chrome=Panel("Note"))
+'''
+WORDS = '''
+def say(word):
+    return word
 '''
 
 
@@ -54,7 +60,7 @@ def get(url: str) -> tuple[int, str]:
 
 @pytest.fixture
 def served(sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
-    site_packages = install_plugins(tmp_path / "site", {"note": NOTE},
+    site_packages = install_plugins(tmp_path / "site", {"note": NOTE, "_words": WORDS},
                                     {"note.html": "<p class='note'>{{ data.word }}</p>\n"},
                                     {"note": "thirdparty_widgets.note:WIDGET"})
     engine = make_engine(sqlite_url)
@@ -133,7 +139,6 @@ def test_a_template_edit_rewrites_only_its_widget_and_reloads_the_browser(
     async def scenario() -> None:
         async with aiohttp.ClientSession() as session:
             browser = await Browser.connect(session, served)
-            await asyncio.sleep(0.3)  # the first save must not race the watch being set up
             before = snapshot(served.out)
             save(served.template, "<p class='note'>{{ data.word | upper }}!</p>\n")
             await browser.reloaded()
@@ -149,7 +154,6 @@ def test_a_broken_template_shows_an_error_page_until_it_is_fixed(served: Served)
     async def scenario() -> None:
         async with aiohttp.ClientSession() as session:
             browser = await Browser.connect(session, served)
-            await asyncio.sleep(0.3)
             save(served.template, "<p>\n{% if %}</p>\n")
             await browser.reloaded()
             status, page = get(f"{served.url}/alpha/")
@@ -170,7 +174,6 @@ def test_a_hub_changed_in_the_database_is_rewritten_alone(served: Served,
     async def scenario() -> None:
         async with aiohttp.ClientSession() as session:
             browser = await Browser.connect(session, served)
-            await asyncio.sleep(0.3)
             before = snapshot(served.out)
             engine = make_engine(sqlite_url)
             with Session(engine) as s:
@@ -181,5 +184,19 @@ def test_a_hub_changed_in_the_database_is_rewritten_alone(served: Served,
             await browser.reloaded()
             assert {path.split("/")[0] for path in changed_since(served.out, before)} == {"beta"}
             assert "Beta, edited" in get(f"{served.url}/beta/")[1]
+
+    asyncio.run(scenario())
+
+
+def test_a_helper_module_edit_reaches_the_widget_that_imports_it(served: Served) -> None:
+    """Assert saving a helper module (not a widget's own) re-imports it before the widget
+    module that holds what it imported, so the page shows the new code's output."""
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            browser = await Browser.connect(session, served)
+            save(served.template.with_name("_words.py"),
+                 "def say(word):\n    return word.upper() + '?'\n")
+            await browser.reloaded()
+            assert "FIRST?" in get(f"{served.url}/alpha/")[1]
 
     asyncio.run(scenario())
