@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import html
 import importlib
+import importlib.util
 import logging
 import sys
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import jinja2
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from hubs.clock import data_now
 from hubs.db import open_engine, session_factory
 from hubs.models import Hub, WidgetInstance
-from hubs.plugins import Registry, load_widgets
+from hubs.plugins import GROUP, Registry, load_widgets
 from hubs.render import TEMPLATES, WIDGET_PREFIX, Renderer
 from hubs.services import Services
 from hubs.settings import Settings
@@ -82,6 +84,9 @@ class DevSite:
         self.error: SourceError | None = None
         self.revisions: dict[int, int] = {}
         self.registry: Registry
+        self.plugin_dirs = _plugin_dirs()
+        """Where the plugins' modules and templates are: read from the file-watching thread,
+        so it is a plain set, not a fresh plugin discovery per event."""
         self.renderer: Renderer
         self.writer: HubWriter
 
@@ -100,7 +105,7 @@ class DevSite:
     def watched_directories(self) -> set[Path]:
         """Where the sources are: site templates, static files, each plugin's directory, and
         the SQLite database's directory."""
-        directories = {TEMPLATES.resolve(), STATIC.resolve(), *self._plugin_dirs()}
+        directories = {TEMPLATES.resolve(), STATIC.resolve(), *self.plugin_dirs}
         if self.database_dir is not None:
             directories.add(self.database_dir)
         return directories
@@ -112,7 +117,7 @@ class DevSite:
             return False
         if path.parent in {TEMPLATES.resolve(), STATIC.resolve()} or self._is_database(path):
             return True
-        return path.suffix in {".py", ".html"} and path.parent in self._plugin_dirs()
+        return path.suffix in {".py", ".html"} and path.parent in self.plugin_dirs
 
     def _is_database(self, path: Path) -> bool:
         """The SQLite file, or the journal or write-ahead log a write goes to first."""
@@ -121,9 +126,6 @@ class DevSite:
             return False
         stem = Path(database).resolve()
         return path in {stem, Path(f"{stem}-wal"), Path(f"{stem}-journal")}
-
-    def _plugin_dirs(self) -> set[Path]:
-        return {path.parent.resolve() for path in load_widgets().templates.values()}
 
     def changed(self, paths: Iterable[Path]) -> list[str]:
         """Rewrite what depends on *paths*; what was rewritten, for the log."""
@@ -154,6 +156,7 @@ class DevSite:
 
     def _load(self) -> None:
         """Plugins, static files and a renderer as the sources are now."""
+        self.plugin_dirs = _plugin_dirs()
         self.registry = load_widgets()
         static = publish_static(self.out)
         with self.sessions() as session:
@@ -193,7 +196,7 @@ class DevSite:
         """Re-import every module of the plugins' directories, helpers (``_user.py``) first,
         since a widget module holds what it imported from them; then load everything again.
         A module that still does not compile raises again, so its error stays shown."""
-        directories = self._plugin_dirs()
+        directories = self.plugin_dirs
         files = [(Path(f), m) for m in list(sys.modules.values())
                  if (f := getattr(m, "__file__", None)) and Path(f).parent in directories]
         for _, module in sorted(files, key=lambda item: not item[0].name.startswith("_")):
@@ -249,3 +252,17 @@ class DevSite:
         query = (select(Hub).where(Hub.id.in_(ids)).order_by(Hub.name)
                  .options(selectinload(Hub.widgets)))
         return list(session.scalars(query))
+
+
+def _plugin_dirs() -> set[Path]:
+    """The directory of each installed plugin's module, found without importing it, so a
+    plugin that fails to import is still watched and its fix is seen."""
+    directories = set()
+    for ep in entry_points(group=GROUP):
+        try:
+            spec = importlib.util.find_spec(ep.module)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.origin:
+            directories.add(Path(spec.origin).resolve().parent)
+    return directories
