@@ -241,15 +241,19 @@ def events(obj: dict[str, object], listen: str, max_connections: int, max_per_ad
 
 @cli.command()
 @click.option("--port", type=click.IntRange(1, 65534), default=5000, show_default=True,
-              help="Serve on 127.0.0.1:PORT; the events shim takes PORT+1.")
+              help="Serve on 127.0.0.1:PORT.")
+@click.option("--events-port", type=click.IntRange(1, 65535),
+              help="Where the events shim listens  [default: PORT+1].")
 @db_option
 @out_option
 @click.pass_obj
-def serve(obj: dict[str, object], port: int, db_url: str | None, out_dir: Path | None) -> None:
+def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: str | None,
+          out_dir: Path | None) -> None:
     """Build, serve and rebuild on save, reloading the browser: the widget author's loop."""
     from hubsgen.devserver import serve as run_dev_server
 
-    run_dev_server(_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port)
+    run_dev_server(_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port,
+                   events_port or port + 1)
 
 
 import hubsgen.admin_cli  # noqa: E402,F401 - registers the hub, widget and member groups

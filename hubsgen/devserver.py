@@ -73,9 +73,8 @@ class _Sources(FileSystemEventHandler):
         LiveReloadHandler.reload_waiters("*")
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Serve until interrupted; the events shim listens on the next port."""
-    events_port = port + 1
+def serve(settings: Settings, host: str, port: int, events_port: int) -> None:
+    """Serve until interrupted, the events shim beside it on *events_port*."""
     settings = replace(settings, live=replace(
         settings.live, events_url=f"http://{host}:{events_port}/events"))
     site = DevSite(settings)

@@ -75,8 +75,9 @@ def served(sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
     env = {**_environment(tmp_path), "PYTHONPATH": str(site_packages)}
     out = tmp_path / "build"
     with (tmp_path / "serve.log").open("wb") as log:
-        process = subprocess.Popen([str(HUBSGEN), "-v", "serve", "--port", str(port), "--db",
-                                    sqlite_url, "--out", str(out)], cwd=tmp_path, env=env,
+        process = subprocess.Popen([str(HUBSGEN), "-v", "serve", "--port", str(port),
+                                    "--events-port", str(free_port()), "--db", sqlite_url,
+                                    "--out", str(out)], cwd=tmp_path, env=env,
                                    stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     try:
