@@ -160,7 +160,6 @@ FLAKY = '''
 """A widget that fails while its configuration says so, like one whose service is down."""
 from hubs.validators import boolean
 from hubs.widget import CONFIG_TOPICS, Argument, Hint, Widget, hub_reconfigured
-from tests.ports import free_port
 
 
 def flaky_data(ctx):
