@@ -22,7 +22,7 @@ from hubs.errors import ConfigError, HubsError
 from hubs.plugins import load_widgets
 from hubs.settings import Settings
 from hubsgen.announce import BUSES, publish, rewrite
-from hubsgen.cli import _settings, cli, db_option, out_option
+from hubsgen.cli import _settings, cli, db_option, echo_report, out_option
 from hubsgen.scaffold import new_widget_command
 
 bus_option = click.option(
@@ -31,6 +31,11 @@ bus_option = click.option(
          "or AMQP (fedora-messaging's configuration), or (none) rewrite the files here "
          "[env HUBSGEN_BUS].")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def change_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--db, --out and --bus: what every command that changes a hub takes."""
+    return db_option(out_option(bus_option(command)))
 
 
 def _assignments(parse: Callable[[str], Any]) -> Callable[..., dict[str, Any]]:
@@ -102,11 +107,7 @@ def _apply(obj: dict[str, object], db_url: str | None, out_dir: Path | None, bus
         return
     report = rewrite(settings, change)
     if report is not None:
-        click.echo(report.summary())
-        for failure in report.failures:
-            click.echo(f"  failed: {failure}", err=True)
-        if report.failures:
-            raise click.exceptions.Exit(1)
+        echo_report(report)
 
 
 @click.group()
@@ -122,9 +123,7 @@ def hub() -> None:
 @click.option("--widgets", type=click.Choice(["default", "none"]), default="default",
               show_default=True, help="Start with the usual widgets of a team or user hub, "
                                       "or with none.")
-@db_option
-@out_option
-@bus_option
+@change_options
 @click.pass_obj
 def create_hub(obj: dict[str, object], name: str, user_hub: bool, summary: str, widgets: str,
                db_url: str | None, out_dir: Path | None, bus: str) -> None:
@@ -138,9 +137,7 @@ def create_hub(obj: dict[str, object], name: str, user_hub: bool, summary: str, 
 @hub.command("archive")
 @click.argument("name")
 @click.option("--undo", is_flag=True, help="Bring an archived hub back.")
-@db_option
-@out_option
-@bus_option
+@change_options
 @click.pass_obj
 def archive_hub(obj: dict[str, object], name: str, undo: bool, db_url: str | None,
                 out_dir: Path | None, bus: str) -> None:
@@ -207,9 +204,7 @@ def widget() -> None:
 @click.option("--position", type=int, help="0 for the top  [default: the column's end].")
 @set_option
 @set_json_option
-@db_option
-@out_option
-@bus_option
+@change_options
 @click.pass_obj
 def add_widget(obj: dict[str, object], hub_name: str, plugin: str, column: str,
                position: int | None, texts: dict[str, Any], jsons: dict[str, Any],
@@ -229,9 +224,7 @@ def add_widget(obj: dict[str, object], hub_name: str, plugin: str, column: str,
               help="Drop an argument, so its default applies (repeatable).")
 @click.option("--replace", is_flag=True,
               help="Start from an empty configuration instead of the current one.")
-@db_option
-@out_option
-@bus_option
+@change_options
 @click.pass_obj
 def configure_widget(obj: dict[str, object], ref: str, texts: dict[str, Any],
                      jsons: dict[str, Any], unset: tuple[str, ...], replace: bool,
@@ -247,9 +240,7 @@ def configure_widget(obj: dict[str, object], ref: str, texts: dict[str, Any],
 @click.option("--column", metavar="main|side", help="Move to this column.")
 @click.option("--position", type=int,
               help="0 for the top  [default: the end of the column it goes to].")
-@db_option
-@out_option
-@bus_option
+@change_options
 @click.pass_obj
 def move_widget(obj: dict[str, object], ref: str, column: str | None, position: int | None,
                 db_url: str | None, out_dir: Path | None, bus: str) -> None:
@@ -260,9 +251,7 @@ def move_widget(obj: dict[str, object], ref: str, column: str | None, position: 
 
 @widget.command("remove")
 @click.argument("ref", metavar="WIDGET")
-@db_option
-@out_option
-@bus_option
+@change_options
 @click.pass_obj
 def remove_widget(obj: dict[str, object], ref: str, db_url: str | None, out_dir: Path | None,
                   bus: str) -> None:
@@ -283,9 +272,7 @@ def member() -> None:
 @click.argument("username")
 @click.option("--role", default="member", show_default=True, metavar=ROLE_METAVAR,
               help="What USERNAME becomes on HUB.")
-@db_option
-@out_option
-@bus_option
+@change_options
 @click.pass_obj
 def add_member(obj: dict[str, object], hub_name: str, username: str, role: str,
                db_url: str | None, out_dir: Path | None, bus: str) -> None:
@@ -298,9 +285,7 @@ def add_member(obj: dict[str, object], hub_name: str, username: str, role: str,
 @click.argument("hub_name", metavar="HUB")
 @click.argument("username")
 @click.option("--role", metavar=ROLE_METAVAR, help="Take only this role  [default: all].")
-@db_option
-@out_option
-@bus_option
+@change_options
 @click.pass_obj
 def remove_member(obj: dict[str, object], hub_name: str, username: str, role: str | None,
                   db_url: str | None, out_dir: Path | None, bus: str) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from hubs.errors import HubsError
 from hubs.settings import Settings, load_settings
 from hubsgen.logs import setup_logging
+
+if TYPE_CHECKING:
+    from hubsgen.build import BuildReport
 
 
 class HubsGroup(click.Group):
@@ -65,10 +68,15 @@ def build(obj: dict[str, object], db_url: str | None, out_dir: Path | None, jobs
             report = run_build(settings, hub_names, on_progress=bar.update)
     else:
         report = run_build(settings, hub_names)
+    echo_report(report)
+
+
+def echo_report(report: BuildReport) -> None:
+    """A build's one-line summary, then each failure; exit 1 if there was any."""
     click.echo(report.summary())
+    for failure in report.failures:
+        click.echo(f"  failed: {failure}", err=True)
     if report.failures:
-        for failure in report.failures:
-            click.echo(f"  failed: {failure}", err=True)
         raise click.exceptions.Exit(1)
 
 
