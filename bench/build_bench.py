@@ -9,49 +9,18 @@ process. Medians of --runs runs are printed as a Markdown table.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from procmem import PeakMemory  # noqa: E402 - a sibling script, not a package
+from measure import measure, median_run  # noqa: E402 - a sibling script
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-@dataclass
-class Run:
-    seconds: float
-    tree_mb: float
-    largest_mb: float
-    summary: str
-
-
-def measure(args: list[str], cwd: Path) -> Run:
-    """Run a command, sampling its process tree's memory every 20 ms."""
-    started = time.perf_counter()
-    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}  # a crash prints where it happened
-    process = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env)
-    with PeakMemory(process.pid) as memory:
-        out, err = process.communicate()
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({process.returncode}):\n{out}\n{err}")
-    return Run(seconds, memory.tree_kb / 1024, memory.largest_kb / 1024,
-               out.strip().splitlines()[-1])
-
-
-def median_run(runs: list[Run]) -> Run:
-    return sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
 
 
 @click.command()
