@@ -22,6 +22,7 @@ from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.hubwriter import HubResult, HubWriter, listable_hubs
 from hubsgen.output import TEMP_PREFIX, Output
+from hubsgen.stamp import Stamp, inputs_digest
 from hubsgen.static import publish_static
 
 log = logging.getLogger(__name__)
@@ -35,26 +36,42 @@ class BuildReport(HubResult):
     """The whole build: what its hubs did, plus the directory page and the static files."""
 
     seconds: float = 0.0
+    skipped: bool = False
+    """Nothing the build reads changed since the last full build: nothing was rendered."""
 
     @property
     def failed(self) -> int:
         return len(self.failures)
 
     def summary(self) -> str:
+        if self.skipped:
+            return (f"Nothing changed since the last build: {self.unchanged} files kept, "
+                    f"0 written, checked in {self.seconds:.2f}s")
         line = (f"Built {self.hubs} hubs, {self.widgets} widgets: {self.written} written, "
                 f"{self.unchanged} unchanged, {self.removed} removed in {self.seconds:.2f}s")
         return line + (f"; {self.failed} widget(s) failed" if self.failures else "")
 
 
 def run_build(settings: Settings, hub_names: Sequence[str] = (),
-              on_progress: Callable[[int], None] = lambda n: None) -> BuildReport:
-    """Build the hubs named (all when none are), the directory page and the static files."""
+              on_progress: Callable[[int], None] = lambda n: None,
+              force: bool = False) -> BuildReport:
+    """Build the hubs named (all when none are), the directory page and the static files.
+
+    A full build is skipped when its stamp shows nothing it reads changed, unless *force*."""
     started = time.perf_counter()
     report = BuildReport()
     out = Output(settings.out_dir)
+    stamp = Stamp(out)
     engine = open_engine(settings.db_url)
     try:
         with session_factory(engine)() as session:
+            inputs = None if hub_names else inputs_digest(session, load_widgets(), settings)
+            kept = None if force else stamp.check(inputs)
+            if kept is not None:
+                report.skipped, report.unchanged = True, kept
+                report.seconds = time.perf_counter() - started
+                log.info("%s", report.summary())
+                return report
             now = data_now(session)
             all_hubs, invalid = listable_hubs(session)
             report.failures.extend(invalid)
@@ -71,6 +88,8 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
             report.add(HubWriter(renderer, out).write_directory(all_hubs))
             if not hub_names:
                 report.removed += _prune_hubs(out, {h.name for h in all_hubs})
+            if not report.failures:
+                stamp.record(inputs)
     finally:
         engine.dispose()
     report.seconds = time.perf_counter() - started

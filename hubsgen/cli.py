@@ -55,19 +55,24 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str | None, verbos
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Render in N processes.")
 @click.option("--hub", "hub_names", multiple=True, metavar="NAME",
               help="Build only this hub (repeatable); the directory page is still refreshed.")
+@click.option("--force", is_flag=True,
+              help="Render even when nothing changed since the last full build.")
 @click.pass_obj
 def build(obj: dict[str, object], db_url: str | None, out_dir: Path | None, jobs: int | None,
-          hub_names: tuple[str, ...]) -> None:
-    """Render every hub page and widget fragment into the output directory."""
+          hub_names: tuple[str, ...], force: bool) -> None:
+    """Render every hub page and widget fragment into the output directory.
+
+    A full build whose database, code, templates and settings are as the last full build saw
+    them, with its output untouched, renders nothing; --force renders anyway."""
     from hubsgen.build import run_build  # heavy imports only when the command runs
 
     settings = _settings(obj, db_url=db_url, out_dir=out_dir, jobs=jobs)
     if sys.stderr.isatty():
         with click.progressbar(length=_hub_count(settings, hub_names), label="Rendering hubs",
                                file=sys.stderr) as bar:
-            report = run_build(settings, hub_names, on_progress=bar.update)
+            report = run_build(settings, hub_names, on_progress=bar.update, force=force)
     else:
-        report = run_build(settings, hub_names)
+        report = run_build(settings, hub_names, force=force)
     echo_report(report)
 
 

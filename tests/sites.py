@@ -18,6 +18,7 @@ from hubs.settings import Settings, load_settings
 from hubs.testing import T0, fedmsg_envelope
 from hubsgen.build import BuildReport, run_build
 from hubsgen.sources.replay import ReplaySource
+from hubsgen.stamp import STAMP_FILE
 from hubsgen.watch import WatchOptions, run_watch
 
 
@@ -30,17 +31,18 @@ class Site:
     def out(self) -> Path:
         return self.settings.out_dir
 
-    def build(self, *hubs: str, **options: object) -> BuildReport:
+    def build(self, *hubs: str, force: bool = False, **options: object) -> BuildReport:
         settings = load_settings(db_url=self.settings.db_url, out_dir=self.out, **options)
-        return run_build(settings, hubs)
+        return run_build(settings, hubs, force=force)
 
     def session(self) -> Session:
         return Session(self.engine)
 
     def snapshot(self) -> dict[str, tuple[bytes, int]]:
-        """Every file's bytes and mtime, to see exactly what a build touched."""
+        """Every file's bytes and mtime, to see exactly what a build touched; but the build
+        stamp, which holds mtimes."""
         return {str(p.relative_to(self.out)): (p.read_bytes(), p.stat().st_mtime_ns)
-                for p in sorted(self.out.rglob("*")) if p.is_file()}
+                for p in sorted(self.out.rglob("*")) if p.is_file() and p.name != STAMP_FILE}
 
     def changed_since(self, before: dict[str, tuple[bytes, int]]) -> set[str]:
         after = self.snapshot()

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from hubsgen.stamp import STAMP_FILE
 from tests.integration.nginx import running_nginx
 from tests.integration.watching import SmallSite, build_small_site
 
@@ -119,6 +120,11 @@ def test_dotfiles_and_half_written_files_are_not_served(site, base, name):
     reply = get(base, f"/{name}")
     assert reply.status == 404
     assert reply.body == (site.out / "404.html").read_bytes()
+
+
+def test_the_build_stamp_is_not_served(site, base):
+    assert (site.out / STAMP_FILE).is_file()
+    assert get(base, f"/{STAMP_FILE}").status == 404
 
 
 def test_directories_are_not_listed(site, base):

@@ -58,7 +58,7 @@ def test_output_contract(site):
     assert report.failures == []
     out = site.out
     assert sorted(p.name for p in out.iterdir()) == [
-        "404.html", "designteam", "i18n", "index.html", "ralph", "static"]
+        ".build-stamp.json", "404.html", "designteam", "i18n", "index.html", "ralph", "static"]
     assert 'href="/index.html"' in (out / "404.html").read_text(), "served at any depth"
 
     page = (out / "designteam" / "index.html").read_text()
@@ -89,10 +89,12 @@ def test_output_contract(site):
     assert f'href="static/{css[0]}"' in directory
 
 
-def test_no_change_rebuild_rewrites_nothing(site):
+@pytest.mark.parametrize("force", [False, True], ids=["stamped", "forced"])
+def test_no_change_rebuild_rewrites_nothing(site, force):
     site.build()
     before = site.snapshot()
-    report = site.build()
+    report = site.build(force=force)
+    assert report.skipped is not force
     assert report.written == 0 and report.removed == 0
     assert report.unchanged == len(before)
     assert site.changed_since(before) == set()

@@ -1,0 +1,130 @@
+"""The build stamp: a digest of everything a full build read, kept next to what it wrote.
+
+A build renders pages from the database, the code and templates, and the settings; the data
+clock comes from the database too, so the same inputs always give the same bytes. When none of
+them changed and the output tree is as the last full build left it, a rebuild can skip rendering
+altogether, which matters when one takes minutes: a cron job or a deploy hook can run
+`hubsgen build` freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from importlib.metadata import version
+from pathlib import Path
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session
+
+import hubs
+import hubsgen
+from hubs.models import Hub, Membership, Message, MessageTag, User, UserAlias, WidgetInstance
+from hubs.plugins import Registry
+from hubs.settings import Settings
+from hubsgen.output import TEMP_PREFIX, Output
+
+STAMP_FILE = ".build-stamp.json"
+"""In the output root; nginx serves no dot-file."""
+
+CONFIG_TABLES: tuple[Table, ...] = tuple(
+    model.__table__ for model in (Hub, WidgetInstance, Membership, User, UserAlias)  # type: ignore[misc]
+)
+"""Hashed row by row: small, and edited in place."""
+
+SOURCE_SUFFIXES = {".py", ".html", ".css", ".js", ".svg", ".png", ".ico"}
+
+
+def inputs_digest(session: Session, registry: Registry, settings: Settings) -> str | None:
+    """What a full build would read, as one hash; None when it reads the network too (web
+    services on), since nothing here can tell whether their answers changed."""
+    if settings.services.enabled:
+        return None
+    digest = hashlib.sha256()
+    _feed(digest, "settings", repr((settings.retention_days, settings.live)))
+    _feed(digest, "version", version("hubsgen"))
+    for table in CONFIG_TABLES:
+        _feed(digest, table.name)
+        primary = list(table.primary_key.columns)
+        for row in session.execute(select(table).order_by(*primary)):
+            _feed(digest, repr(tuple(row)))
+    # Messages and their tags are only ever added (with rising ids) or pruned: counts and
+    # the highest message id tell any such change.
+    counts = session.execute(select(
+        select(func.count()).select_from(Message).scalar_subquery(),
+        select(func.max(Message.id)).scalar_subquery(),
+        select(func.count()).select_from(MessageTag).scalar_subquery())).one()
+    _feed(digest, "messages", *map(str, counts))
+    for path in _sources(registry):
+        _feed(digest, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    return digest.hexdigest()
+
+
+def _sources(registry: Registry) -> list[Path]:
+    """The project's code, templates and static files, and every widget plugin's directory."""
+    roots = {Path(hubs.__file__).parent, Path(hubsgen.__file__).parent}
+    roots.update(template.parent for template in registry.templates.values())
+    return sorted(path for root in roots for path in root.rglob("*")
+                  if path.suffix in SOURCE_SUFFIXES and path.is_file())
+
+
+def tree_digest(out: Output) -> tuple[str, int]:
+    """Every file under the output root by path, size and modification time, so a file edited
+    or deleted by hand (or rewritten by watch) tells the tree is not what the stamp saw; and
+    how many files there are."""
+    digest = hashlib.sha256()
+    files = sorted(_walk(out.root, ""))
+    for relative, stat in files:
+        _feed(digest, relative, str(stat.st_size), str(stat.st_mtime_ns))
+    return digest.hexdigest(), len(files)
+
+
+def _walk(directory: Path, prefix: str) -> Iterator[tuple[str, os.stat_result]]:
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name == STAMP_FILE or entry.name.startswith(TEMP_PREFIX):
+                continue
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                yield from _walk(Path(entry.path), relative + "/")
+            else:
+                yield relative, entry.stat(follow_symlinks=False)
+
+
+def _feed(digest: hashlib._Hash, *parts: str) -> None:
+    for part in parts:
+        digest.update(part.encode())
+        digest.update(b"\0")
+
+
+class Stamp:
+    """The stamp file of one output directory."""
+
+    def __init__(self, out: Output) -> None:
+        self.path = out.root / STAMP_FILE
+        self.out = out
+
+    def check(self, inputs: str | None) -> int | None:
+        """How many files the output holds, if the last full build read exactly *inputs* and
+        its output is untouched; None if a build has work to do."""
+        if inputs is None:
+            return None
+        try:
+            stamp = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(stamp, dict) or stamp.get("inputs") != inputs:
+            return None
+        tree, files = tree_digest(self.out)
+        return files if stamp.get("tree") == tree else None
+
+    def record(self, inputs: str | None) -> None:
+        """After a full build that rendered everything: a build cut short, or one of some
+        hubs, changes the tree and so leaves the stamp behind."""
+        if inputs is None:
+            return
+        stamp = {"inputs": inputs, "tree": tree_digest(self.out)[0]}
+        self.out.write(json.dumps(stamp).encode() + b"\n", STAMP_FILE)
+
