@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from hubs.errors import HubsError
@@ -13,6 +13,9 @@ from hubs.errors import HubsError
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".tmp-"
+
+DIRECTORY_CACHE = 4096
+"""Resolved directories an Output remembers: a hub's two, for the hubs a watcher sees most."""
 
 
 def replace_file(path: Path, payload: bytes) -> bool:
@@ -26,12 +29,15 @@ def replace_file(path: Path, payload: bytes) -> bool:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.")
+    fd, tmp = _create_temp(path)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.chmod(tmp, 0o644)  # mkstemp files are 0600; nginx runs as another user
+        try:
+            os.fchmod(fd, 0o644)  # whatever the umask: nginx runs as another user
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         os.replace(tmp, path)  # same directory, so the rename is atomic
     except BaseException:
         os.unlink(tmp)  # never leave a half-written file behind
@@ -39,18 +45,54 @@ def replace_file(path: Path, payload: bytes) -> bool:
     return True
 
 
+_temp_numbers = itertools.count()
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new file next to *path*, named by process and counter: cheaper than mkstemp's random
+    names, which showed up as a sixth of a full build's time."""
+    while True:
+        tmp = path.with_name(f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{next(_temp_numbers)}")
+        try:
+            return os.open(tmp, _TEMP_FLAGS, 0o644), tmp
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            pass  # left by a crashed process with the same pid: take the next number
+
+
 class Output:
-    """Paths under the output root, each checked to resolve inside it before use."""
+    """Paths under the output root, each checked to resolve inside it before use.
+
+    A path's directory is resolved (symlinks followed) once and remembered; its last part must
+    be a plain name, which writes replace rather than follow.
+    """
 
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root.resolve()
+        self._directories: dict[tuple[str, ...], Path] = {}
 
     def path(self, *parts: str) -> Path:
-        path = self.root.joinpath(*parts).resolve()
-        if not path.is_relative_to(self.root) or path == self.root:
-            raise HubsError(f"refusing to write {'/'.join(parts)}: it resolves outside {self.root}")
-        return path
+        *directory, name = parts or ("",)
+        if name in ("", ".", "..") or "/" in name or "\0" in name:
+            raise self._outside(parts)
+        return self._directory(tuple(directory)) / name
+
+    def _directory(self, parts: tuple[str, ...]) -> Path:
+        resolved = self._directories.get(parts)
+        if resolved is None:
+            resolved = self.root.joinpath(*parts).resolve()
+            if not resolved.is_relative_to(self.root):
+                raise self._outside(parts)
+            if len(self._directories) >= DIRECTORY_CACHE:
+                self._directories.clear()
+            self._directories[parts] = resolved
+        return resolved
+
+    def _outside(self, parts: tuple[str, ...]) -> HubsError:
+        return HubsError(f"refusing to write {'/'.join(parts)}: it resolves outside {self.root}")
 
     def write(self, payload: bytes, *parts: str) -> bool:
         return replace_file(self.path(*parts), payload)
