@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, delete, false, or_, select
+from sqlalchemy import CursorResult, Select, and_, bindparam, delete, false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from hubs.events import Event
@@ -75,19 +76,38 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
 
     Ties in time are broken by id so the order, and so the page, is deterministic.
     """
-    query = select(Message).where(Message.id.in_(concerning(usernames, groups, packages)))
+    names = {kind: sorted(given) for kind, given in ((TagKind.USER, usernames),
+                                                      (TagKind.GROUP, groups),
+                                                      (TagKind.PACKAGE, packages)) if given}
+    if not names:
+        return []
+    params: dict[str, Any] = {f"{kind.value}_names": found for kind, found in names.items()}
+    params.update(topics=sorted(topics), since=since, until=until, limit=limit)
+    query = _messages_query(tuple(names), bool(topics), since is not None, until is not None,
+                            limit is not None, newest_first)
+    return list(session.scalars(query, {k: v for k, v in params.items() if v is not None}))
+
+
+@functools.cache
+def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until: bool,
+                    limit: bool, newest_first: bool) -> Select[Message]:
+    """One statement per shape of find_messages call, its values bound at execution: building
+    and cache-keying a statement per call cost more than running it."""
+    tagged = [and_(MessageTag.kind == kind.value,
+                   MessageTag.name.in_(bindparam(f"{kind.value}_names", expanding=True)))
+              for kind in kinds]
+    query = select(Message).where(
+        Message.id.in_(select(MessageTag.message_id).where(or_(*tagged))))
     if topics:
-        query = query.where(Message.topic.in_(sorted(topics)))
-    if since is not None:
-        query = query.where(Message.timestamp >= since)
-    if until is not None:
-        query = query.where(Message.timestamp <= until)
+        query = query.where(Message.topic.in_(bindparam("topics", expanding=True)))
+    if since:
+        query = query.where(Message.timestamp >= bindparam("since"))
+    if until:
+        query = query.where(Message.timestamp <= bindparam("until"))
     order = (Message.timestamp.desc(), Message.id.desc()) if newest_first else (
         Message.timestamp, Message.id)
     query = query.order_by(*order).options(selectinload(Message.tags))
-    if limit is not None:
-        query = query.limit(limit)
-    return list(session.scalars(query))
+    return query.limit(bindparam("limit")) if limit else query
 
 
 def message_view(message: Message) -> dict[str, Any]:
