@@ -71,10 +71,12 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
                   groups: Collection[str] = (), packages: Collection[str] = (),
                   topics: Collection[str] = (), since: datetime | None = None,
                   until: datetime | None = None, limit: int | None = None,
-                  newest_first: bool = True) -> list[Message]:
+                  newest_first: bool = True, with_tags: bool = False) -> list[Message]:
     """Messages concerning any of the names, optionally of some topics and in a time window.
 
-    Ties in time are broken by id so the order, and so the page, is deterministic.
+    Ties in time are broken by id so the order, and so the page, is deterministic. With
+    *with_tags*, each message's tags come in one more query (for `message_view`), instead of
+    one query per message that reads them.
     """
     names = {kind: sorted(given) for kind, given in ((TagKind.USER, usernames),
                                                       (TagKind.GROUP, groups),
@@ -84,13 +86,13 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
     params: dict[str, Any] = {f"{kind.value}_names": found for kind, found in names.items()}
     params.update(topics=sorted(topics), since=since, until=until, limit=limit)
     query = _messages_query(tuple(names), bool(topics), since is not None, until is not None,
-                            limit is not None, newest_first)
+                            limit is not None, newest_first, with_tags)
     return list(session.scalars(query, {k: v for k, v in params.items() if v is not None}))
 
 
 @functools.cache
 def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until: bool,
-                    limit: bool, newest_first: bool) -> Select[Message]:
+                    limit: bool, newest_first: bool, with_tags: bool) -> Select[Message]:
     """One statement per shape of find_messages call, its values bound at execution: building
     and cache-keying a statement per call cost more than running it."""
     tagged = [and_(MessageTag.kind == kind.value,
@@ -106,7 +108,9 @@ def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until
         query = query.where(Message.timestamp <= bindparam("until"))
     order = (Message.timestamp.desc(), Message.id.desc()) if newest_first else (
         Message.timestamp, Message.id)
-    query = query.order_by(*order).options(selectinload(Message.tags))
+    query = query.order_by(*order)
+    if with_tags:
+        query = query.options(selectinload(Message.tags))
     return query.limit(bindparam("limit")) if limit else query
 
 

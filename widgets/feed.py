@@ -13,7 +13,7 @@ from hubs.widget import Argument, DataContext, Panel, Widget
 def feed_data(ctx: DataContext) -> dict[str, Any]:
     messages = find_messages(ctx.session, usernames=hub_people(ctx.hub),
                              groups=hub_groups(ctx.hub), until=ctx.now,
-                             limit=ctx.config["limit"])
+                             limit=ctx.config["limit"], with_tags=True)
     items = []
     for message in messages:
         view = message_view(message)
