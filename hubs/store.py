@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -56,15 +57,47 @@ def hub_people(hub: Hub) -> list[str]:
     return hub.usernames(Role.OWNER, Role.MEMBER)
 
 
-def concerning(usernames: Collection[str] = (), groups: Collection[str] = (),
-               packages: Collection[str] = ()) -> Select[int]:
-    """Ids of messages tagged with any of these names."""
-    clauses = [and_(MessageTag.kind == kind.value, MessageTag.name.in_(sorted(names)))
-               for kind, names in ((TagKind.USER, usernames), (TagKind.GROUP, groups),
-                                   (TagKind.PACKAGE, packages)) if names]
-    if not clauses:
+@dataclass(frozen=True)
+class Concerning:
+    """Whose messages a query reads: names by tag kind. Statements take the names as bound
+    values, so one statement per combination of kinds serves every hub: SQLAlchemy spent more
+    time building and cache-keying a fresh statement per call than SQLite spent running it."""
+
+    names: dict[TagKind, list[str]]
+
+    @classmethod
+    def of(cls, usernames: Collection[str] = (), groups: Collection[str] = (),
+           packages: Collection[str] = ()) -> Concerning:
+        return cls({kind: sorted(given) for kind, given in ((TagKind.USER, usernames),
+                                                             (TagKind.GROUP, groups),
+                                                             (TagKind.PACKAGE, packages))
+                    if given})
+
+    def __bool__(self) -> bool:
+        return bool(self.names)
+
+    @property
+    def kinds(self) -> tuple[TagKind, ...]:
+        return tuple(self.names)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {_names_key(kind): names for kind, names in self.names.items()}
+
+
+@functools.cache
+def concerning_ids(kinds: tuple[TagKind, ...]) -> Select[int]:
+    """Ids of messages tagged with any of the names of a Concerning of these *kinds*."""
+    if not kinds:
         return select(MessageTag.message_id).where(false())
-    return select(MessageTag.message_id).where(or_(*clauses))
+    return select(MessageTag.message_id).where(or_(*(
+        and_(MessageTag.kind == kind.value,
+             MessageTag.name.in_(bindparam(_names_key(kind), expanding=True)))
+        for kind in kinds)))
+
+
+def _names_key(kind: TagKind) -> str:
+    return f"{kind.value}_names"
 
 
 def find_messages(session: Session, *, usernames: Collection[str] = (),
@@ -78,14 +111,12 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
     *with_tags*, each message's tags come in one more query (for `message_view`), instead of
     one query per message that reads them.
     """
-    names = {kind: sorted(given) for kind, given in ((TagKind.USER, usernames),
-                                                      (TagKind.GROUP, groups),
-                                                      (TagKind.PACKAGE, packages)) if given}
-    if not names:
+    who = Concerning.of(usernames, groups, packages)
+    if not who:
         return []
-    params: dict[str, Any] = {f"{kind.value}_names": found for kind, found in names.items()}
-    params.update(topics=sorted(topics), since=since, until=until, limit=limit)
-    query = _messages_query(tuple(names), bool(topics), since is not None, until is not None,
+    params = who.params | {"topics": sorted(topics), "since": since, "until": until,
+                           "limit": limit}
+    query = _messages_query(who.kinds, bool(topics), since is not None, until is not None,
                             limit is not None, newest_first, with_tags)
     return list(session.scalars(query, {k: v for k, v in params.items() if v is not None}))
 
@@ -93,13 +124,8 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
 @functools.cache
 def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until: bool,
                     limit: bool, newest_first: bool, with_tags: bool) -> Select[Message]:
-    """One statement per shape of find_messages call, its values bound at execution: building
-    and cache-keying a statement per call cost more than running it."""
-    tagged = [and_(MessageTag.kind == kind.value,
-                   MessageTag.name.in_(bindparam(f"{kind.value}_names", expanding=True)))
-              for kind in kinds]
-    query = select(Message).where(
-        Message.id.in_(select(MessageTag.message_id).where(or_(*tagged))))
+    """One statement per shape of find_messages call."""
+    query = select(Message).where(Message.id.in_(concerning_ids(kinds)))
     if topics:
         query = query.where(Message.topic.in_(bindparam("topics", expanding=True)))
     if since:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 
 from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
-from hubs.models import Message, MessageTag
-from hubs.store import concerning, hub_people
+from hubs.models import Message, MessageTag, TagKind
+from hubs.store import Concerning, concerning_ids, hub_people
 from hubs.validators import integer, text
 from hubs.widget import Argument, DataContext, Panel, Widget
 
@@ -31,18 +32,26 @@ def week_starts(now: datetime, weeks: int) -> list[datetime]:
 
 def weekly_counts(ctx: DataContext, starts: list[datetime]) -> list[int]:
     """Messages per week in one query: a CASE puts each message in its week, GROUP BY counts."""
-    newest_first = reversed(list(enumerate(starts)))
-    week = case(*[(Message.timestamp >= start, i) for i, start in newest_first]).label("week")
-    # Tags carry the message time, so the window narrows the tag index scan too.
-    ids = concerning(hub_people(ctx.hub), hub_groups(ctx.hub)).where(
-        MessageTag.timestamp.between(starts[0], ctx.now))
-    query = (select(week, func.count())
-             .where(Message.id.in_(ids), Message.timestamp.between(starts[0], ctx.now))
-             .group_by(week))
+    who = Concerning.of(hub_people(ctx.hub), hub_groups(ctx.hub))
+    params = who.params | {f"start_{i}": start for i, start in enumerate(starts)}
     counts = [0] * len(starts)
-    for index, count in ctx.session.execute(query):
+    for index, count in ctx.session.execute(_weekly_query(who.kinds, len(starts)),
+                                            params | {"now": ctx.now}):
         counts[index] = count
     return counts
+
+
+@functools.cache
+def _weekly_query(kinds: tuple[TagKind, ...], weeks: int) -> Select[int, int]:
+    """One statement per number of weeks, the week starts bound at execution."""
+    starts = [bindparam(f"start_{i}", type_=Message.timestamp.type) for i in range(weeks)]
+    week = case(*[(Message.timestamp >= starts[i], i) for i in reversed(range(weeks))])
+    now = bindparam("now", type_=Message.timestamp.type)
+    # Tags carry the message time, so the window narrows the tag index scan too.
+    ids = concerning_ids(kinds).where(MessageTag.timestamp.between(starts[0], now))
+    return (select(week.label("week"), func.count())
+            .where(Message.id.in_(ids), Message.timestamp.between(starts[0], now))
+            .group_by(week))
 
 
 def bars(starts: list[datetime], counts: list[int]) -> list[dict[str, Any]]:

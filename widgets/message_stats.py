@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 
 from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
-from hubs.models import Message
-from hubs.store import concerning, hub_people
+from hubs.models import Message, TagKind
+from hubs.store import Concerning, concerning_ids, hub_people
 from hubs.validators import text
 from hubs.widget import Argument, DataContext, Panel, Widget
 
@@ -19,16 +20,23 @@ RECENT = timedelta(days=7)
 
 def message_stats_data(ctx: DataContext) -> dict[str, Any]:
     """Counted in the database: a busy team has far too many messages to load."""
-    ids = concerning(hub_people(ctx.hub), hub_groups(ctx.hub))
-    scope = (Message.id.in_(ids), Message.timestamp <= ctx.now)
-    recent = func.count(case((Message.timestamp > ctx.now - RECENT, Message.id)))
-    total, week = ctx.session.execute(select(func.count(), recent).where(*scope)).one()
-    count = func.count().label("count")
-    rows = ctx.session.execute(
-        select(Message.category, count).where(*scope).group_by(Message.category)
-        .order_by(count.desc(), Message.category).limit(TOP_CATEGORIES))
-    categories = [{"name": name, "count": n} for name, n in rows]
+    who = Concerning.of(hub_people(ctx.hub), hub_groups(ctx.hub))
+    params = who.params | {"now": ctx.now, "week_ago": ctx.now - RECENT}
+    totals, top = _queries(who.kinds)
+    total, week = ctx.session.execute(totals, params).one()
+    categories = [{"name": name, "count": n} for name, n in ctx.session.execute(top, params)]
     return {"total": total, "last_week": week, "categories": categories}
+
+
+@functools.cache
+def _queries(kinds: tuple[TagKind, ...]) -> tuple[Select[int, int], Select[str, int]]:
+    """The totals and the top categories, their names and times bound at execution."""
+    scope = (Message.id.in_(concerning_ids(kinds)), Message.timestamp <= bindparam("now"))
+    recent = func.count(case((Message.timestamp > bindparam("week_ago"), Message.id)))
+    count = func.count().label("count")
+    return (select(func.count(), recent).where(*scope),
+            select(Message.category, count).where(*scope).group_by(Message.category)
+            .order_by(count.desc(), Message.category).limit(TOP_CATEGORIES))
 
 
 WIDGET = Widget(
