@@ -247,9 +247,9 @@ class Watcher:
                 for event in events}
 
     def _match(self, session: Session,
-               events: Sequence[Event]) -> tuple[dict[int, set[int]], list[Event]]:
-        """The instances to re-render, by hub id, and the events that asked for any."""
-        dirty: dict[int, set[int]] = {}
+               events: Sequence[Event]) -> tuple[dict[Hub, set[int]], list[Event]]:
+        """The instances to re-render, by hub, and the events that asked for any."""
+        dirty: dict[Hub, set[int]] = {}
         matched = []
         affected = self.affected(session, events)
         for event in events:
@@ -262,7 +262,7 @@ class Watcher:
             else:
                 log.debug("Message %s (%s) refreshes nothing", event.msg_id, event.topic)
             for instance in hits:
-                dirty.setdefault(instance.hub_id, set()).add(instance.id)
+                dirty.setdefault(instance.hub, set()).add(instance.id)
         return dirty, matched
 
     def _check(self, event: Event, instance: WidgetInstance) -> bool:
@@ -276,13 +276,18 @@ class Watcher:
             log.debug("%s: no to %s", instance.key, event.msg_id)
         return bool(answer)
 
-    def _refresh(self, session: Session, dirty: dict[int, set[int]],
+    def _refresh(self, session: Session, dirty: dict[Hub, set[int]],
                  changed_hubs: set[int]) -> None:
-        """Re-index hubs whose people or widgets changed, then write each affected hub once."""
-        for hub in self._hubs(session, sorted(dirty.keys() | changed_hubs)):
+        """Re-index hubs whose people or widgets changed, then write each affected hub once.
+
+        The hubs of matched instances came loaded with them; only the others are read."""
+        known = {hub.id for hub in dirty}
+        hubs = [hub for hub in dirty if self.options.shard.owns(hub.name)]
+        hubs += self._hubs(session, sorted(changed_hubs - known))
+        for hub in sorted(hubs, key=lambda h: h.id):
             if hub.id in changed_hubs:
                 self._reindex(hub)
-            self._write(session, hub, dirty.get(hub.id, set()))
+            self._write(session, hub, dirty.get(hub, set()))
 
     def _write(self, session: Session, hub: Hub, only: set[int] | None) -> None:
         """Re-render the instances in *only* (all when None) and write what changed."""
