@@ -35,8 +35,8 @@ def weekly_counts(ctx: DataContext, starts: list[datetime]) -> list[int]:
     who = Concerning.of(hub_people(ctx.hub), hub_groups(ctx.hub))
     params = who.params | {f"start_{i}": start for i, start in enumerate(starts)}
     counts = [0] * len(starts)
-    for index, count in ctx.session.execute(_weekly_query(who.kinds, len(starts)),
-                                            params | {"now": ctx.now}):
+    query = _weekly_query(who.kinds, len(starts))
+    for index, count in ctx.session.connection().execute(query, params | {"now": ctx.now}):
         counts[index] = count
     return counts
 

@@ -23,8 +23,9 @@ def message_stats_data(ctx: DataContext) -> dict[str, Any]:
     who = Concerning.of(hub_people(ctx.hub), hub_groups(ctx.hub))
     params = who.params | {"now": ctx.now, "week_ago": ctx.now - RECENT}
     totals, top = _queries(who.kinds)
-    total, week = ctx.session.execute(totals, params).one()
-    categories = [{"name": name, "count": n} for name, n in ctx.session.execute(top, params)]
+    connection = ctx.session.connection()  # Core statements: the ORM's execute path is slower
+    total, week = connection.execute(totals, params).one()
+    categories = [{"name": name, "count": n} for name, n in connection.execute(top, params)]
     return {"total": total, "last_week": week, "categories": categories}
 
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from hubs.events import Event
-from hubs.models import Message, Role, User, WidgetInstance
-from hubs.store import find_messages
+from hubs.models import Role, User, WidgetInstance
+from hubs.store import StoredMessage, find_messages
 from hubs.validators import link, link_or_nothing, text
 from hubs.widget import (
     CONFIG_TOPICS,
@@ -42,7 +42,7 @@ def rules_data(ctx: DataContext) -> dict[str, Any]:
     }
 
 
-def _meeting(message: Message) -> dict[str, Any]:
+def _meeting(message: StoredMessage) -> dict[str, Any]:
     topic = message.body.get("meeting_topic")
     return {
         "topic": topic if isinstance(topic, str) and topic else message.summary,

@@ -79,7 +79,7 @@ def test_message_store_finds_by_user_group_package_and_time(db):
     assert names(find_messages(db, usernames=["duffy"], since=T0 - timedelta(days=1))) == [
         "fas.group.member.sponsor"]
     assert find_messages(db) == []
-    view = message_view(find_messages(db, packages=["inkscape"])[0])
+    view = message_view(find_messages(db, packages=["inkscape"], with_tags=True)[0])
     assert view["usernames"] == ["duffy"] and view["timestamp"].endswith("+00:00")
     assert data_now(db) == T0 - timedelta(days=1)
 
