@@ -1,0 +1,38 @@
+"""Fragment files and versions: built from the data serialised once, the same bytes as
+serialising the whole document."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from hubs.render import Fragment, version_of
+
+
+def canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False,
+                      separators=(",", ":"))
+
+
+DATA = {"b": [1, "ünïcode", {"z": None, "a": 2.5}], "a": "quote \" and <tag>"}
+
+
+@pytest.mark.parametrize("error", [None, "widget ralph/7 (feed): RuntimeError: down"])
+@pytest.mark.parametrize("data_json", ["", canonical(DATA)], ids=["read back", "rendered"])
+def test_fragment_json_is_the_whole_document_serialised(error, data_json):
+    fragment = Fragment(7, "ralph", "feed", "main", "0123456789abcdef", "<p>é \"x\"</p>",
+                        DATA, error, data_json=data_json)
+    document = {"id": 7, "hub": "ralph", "plugin": "feed", "version": "0123456789abcdef",
+                "html": "<p>é \"x\"</p>", "data": DATA, "error": error}
+    assert fragment.to_json() == canonical(document).encode() + b"\n"
+    assert Fragment.from_json(fragment.to_json(), "main") == fragment
+
+
+def test_version_hashes_what_the_widget_shows():
+    html = "<ul><li>ünï</li></ul>"
+    expected = hashlib.sha256(canonical({"html": html, "data": DATA, "error": None})
+                              .encode()).hexdigest()[:16]
+    assert version_of(html, canonical(DATA), None) == expected
+    assert version_of(html, canonical(DATA), "failed") != expected
