@@ -1,6 +1,6 @@
 """Benchmark live pages through a real nginx on loopback, with the shipped configuration.
 
-    .venv/bin/python bench/live_bench.py [--samples 60] [--connections 2000]
+    .venv/bin/python bench/live_bench.py [--samples 60] [--connections 2000] [--work DIR]
 
 1. Publish to DOM: the demo site, `hubsgen watch` on a loopback fedmsg endpoint, `hubsgen
    events`, nginx, and ralph's hub page open in headless Chromium (Debian's). Each sample
@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,14 +62,6 @@ def process(args: list[str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[
     finally:
         child.terminate()
         child.wait(timeout=30)
-
-
-def wait_for(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.01)
 
 
 def badges_widget(build: Path, hub: str) -> str:
@@ -153,47 +146,83 @@ async def fan_out(base: str, build: Path, connections: int) -> tuple[list[float]
     return [t - written for t in arrivals], ready
 
 
-@click.command()
-@click.option("--samples", default=60, show_default=True, help="Publish-to-DOM samples.")
-@click.option("--connections", default=2000, show_default=True, help="Event streams to hold.")
-def main(samples: int, connections: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="hubsgen-live-bench-"))
-    url = f"sqlite:///{work / 'hubs.db'}"
-    build = work / "build"
+@dataclass
+class LiveResult:
+    dom_p50_ms: float
+    dom_p95_ms: float
+    samples: int
+    streams_held: int
+    connections: int
+    fanout_p50_ms: float
+    fanout_all_ms: float
+    shim_idle_mb: float
+    shim_peak_mb: float
+
+    @staticmethod
+    def table_header() -> str:
+        return ("| publish→DOM p50 ms | p95 ms | streams held | fan-out p50 ms | fan-out all ms "
+                "| shim RSS idle / peak MB |\n|---|---|---|---|---|---|")
+
+    def table_row(self) -> str:
+        return (f"| {self.dom_p50_ms:.1f} | {self.dom_p95_ms:.1f} | {self.streams_held:,} "
+                f"| {self.fanout_p50_ms:.1f} | {self.fanout_all_ms:.1f} "
+                f"| {self.shim_idle_mb:.0f} / {self.shim_peak_mb:.0f} |")
+
+    def markdown(self) -> str:
+        return (f"{self.table_header()}\n{self.table_row()}\n\n"
+                f"{self.samples} badge awards one at a time, demo site, Chromium "
+                f"{datetime.now(UTC):%Y-%m-%d}; {self.connections:,} streams through nginx.")
+
+
+def run_live_bench(samples: int = 60, connections: int = 2000,
+                   work: Path | None = None) -> LiveResult:
+    """Build the demo site in a new directory under *work* (default: the temp directory),
+    serve it through nginx, measure publish→DOM and fan-out, and remove the directory."""
+    root = Path(tempfile.mkdtemp(prefix="hubsgen-live-bench-", dir=work))
+    url = f"sqlite:///{root / 'hubs.db'}"
+    build = root / "build"
     try:
         subprocess.run([str(BIN / "python"), str(ROOT / "populate.py"), "--db", url],
-                       cwd=work, check=True, capture_output=True)
+                       cwd=root, check=True, capture_output=True)
         subprocess.run([str(BIN / "hubsgen"), "build", "--db", url, "--out", str(build)],
-                       cwd=work, check=True, capture_output=True)
+                       cwd=root, check=True, capture_output=True)
         bus, shim = free_port(), free_port()
         context = zmq.Context()
         pub = context.socket(zmq.PUB)
         pub.bind(f"tcp://127.0.0.1:{bus}")
-        with (process([str(BIN / "hubsgen"), "events", "--listen", f"127.0.0.1:{shim}",
-                       "--out", str(build), "--max-per-address", str(connections + 10),
-                       "--max-connections", str(connections + 10)], work,
-                      work / "events.log") as events,
-              process([str(BIN / "hubsgen"), "watch", "--db", url, "--out", str(build),
-                       "--source", "fedmsg", "--endpoint", f"tcp://127.0.0.1:{bus}"], work,
-                      work / "watch.log"),
-              running_nginx(build, f"127.0.0.1:{shim}", work) as base):
-            latencies = publish_to_dom(base, build, pub, samples)
-            with PeakMemory(events.pid) as memory:
-                idle_kb = rss_kb(events.pid)
-                arrivals, held = asyncio.run(fan_out(base, build, connections))
-        pub.close(linger=0)
-        context.term()
-        print("| publish→DOM p50 ms | p95 ms | streams held | fan-out p50 ms | fan-out all ms "
-              "| shim RSS idle / peak MB |")
-        print("|---|---|---|---|---|---|")
-        print(f"| {statistics.median(latencies) * 1000:.1f} "
-              f"| {percentile(latencies, 0.95) * 1000:.1f} | {held:,} "
-              f"| {statistics.median(arrivals) * 1000:.1f} | {max(arrivals) * 1000:.1f} "
-              f"| {idle_kb / 1024:.0f} / {memory.largest_kb / 1024:.0f} |")
-        print(f"\n{samples} badge awards one at a time, demo site, Chromium "
-              f"{datetime.now(UTC):%Y-%m-%d}; {connections:,} streams through nginx.")
+        try:
+            with (process([str(BIN / "hubsgen"), "events", "--listen", f"127.0.0.1:{shim}",
+                           "--out", str(build), "--max-per-address", str(connections + 10),
+                           "--max-connections", str(connections + 10)], root,
+                          root / "events.log") as events,
+                  process([str(BIN / "hubsgen"), "watch", "--db", url, "--out", str(build),
+                           "--source", "fedmsg", "--endpoint", f"tcp://127.0.0.1:{bus}"],
+                          root, root / "watch.log"),
+                  running_nginx(build, f"127.0.0.1:{shim}", root) as base):
+                latencies = publish_to_dom(base, build, pub, samples)
+                with PeakMemory(events.pid) as memory:
+                    idle_kb = rss_kb(events.pid)
+                    arrivals, held = asyncio.run(fan_out(base, build, connections))
+        finally:
+            pub.close(linger=0)
+            context.term()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
+    return LiveResult(
+        dom_p50_ms=statistics.median(latencies) * 1000,
+        dom_p95_ms=percentile(latencies, 0.95) * 1000, samples=samples, streams_held=held,
+        connections=connections, fanout_p50_ms=statistics.median(arrivals) * 1000,
+        fanout_all_ms=max(arrivals) * 1000, shim_idle_mb=idle_kb / 1024,
+        shim_peak_mb=memory.largest_kb / 1024)
+
+
+@click.command()
+@click.option("--samples", default=60, show_default=True, help="Publish-to-DOM samples.")
+@click.option("--connections", default=2000, show_default=True, help="Event streams to hold.")
+@click.option("--work", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Where to build the site (e.g. on tmpfs) [default: the temp directory].")
+def main(samples: int, connections: int, work: Path | None) -> None:
+    print(run_live_bench(samples, connections, work).markdown())
 
 
 if __name__ == "__main__":

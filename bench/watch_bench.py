@@ -1,14 +1,20 @@
 """Benchmark `hubsgen watch` over fedmsg on loopback, on a synthetic population.
 
     .venv/bin/python bench/watch_bench.py [--users 10000] [--messages 1000] [--rate 50]
-                                          [--burst 10000]
+        [--sustained-rate 1000] [--sustained-seconds 10] [--burst 10000] [--work DIR]
 
 1. Latency: badge awards published at a steady rate, each for a random user; the time from
    publishing to that user's badges fragment being replaced (p50/p99).
-2. Throughput: a burst published as fast as possible, with a realistic mix (most messages
-   concern nobody with a hub, a fifth award badges); messages handled per second, from the
-   first publish to the watcher's metrics counting the last one.
-3. Peak memory (RSS) of the watcher over the whole run.
+2. Sustained: the realistic mix (below) published at a steady rate for some seconds; messages
+   handled per second, and whether the watcher kept up (done within 1 s of the last publish).
+3. Burst: the mix published as fast as possible; messages handled per second, and how many of
+   them refreshed at least one widget.
+4. Peak memory (RSS) of the watcher over the whole run.
+
+The mix, per 1,000 messages in a fixed shuffled order (see MIX): 850 Koji builds by nobody with
+a hub, 145 badge awards (one user hub each) and 5 meeting minutes (up to 20 attendees, members
+of one team, each with a user hub; the team is in the minutes' URL). A message counts as
+handled once the watcher's metrics have received it and its backlog is empty.
 """
 
 from __future__ import annotations
@@ -26,11 +32,17 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 import zmq
+
+from hubs.demo.messages import meeting_minutes
+from hubs.testing import fedmsg_envelope
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from procmem import PeakMemory  # noqa: E402 - a sibling script, not a package
@@ -38,6 +50,16 @@ from procmem import PeakMemory  # noqa: E402 - a sibling script, not a package
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TOPIC_PREFIX = "org.fedoraproject.prod."
+MIX = {"unrelated": 850, "award": 145, "meeting": 5}
+"""Kind -> messages of that kind per 1,000 in the throughput phases. On Fedora's bus most
+messages (CI results, builds, repository composes) concern nobody with a hub; a few percent
+concern one contributor; meeting minutes, which concern a whole team, come some tens a day
+among hundreds of thousands, so half a percent overstates them."""
+MIX_TEXT = ("85% Koji builds concerning nobody with a hub, 14.5% badge awards, 0.5% meeting "
+            "minutes with up to 20 attendees from one team")
+MEETING_ATTENDEES = 20
+KEPT_UP_WITHIN = 1.0
+"""Seconds after the last publish by which a sustained run must be handled to keep up."""
 
 
 def free_port() -> int:
@@ -46,10 +68,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def message_id(n: int) -> str:
+    """Unique per run and per message: the watcher drops a msg_id it has already stored."""
+    return f"bench-{n}-{random.getrandbits(48):x}"
+
+
 def envelope(topic: str, body: dict, n: int) -> list[bytes]:
     """A fedmsg wire message: [topic, JSON envelope]."""
     full = TOPIC_PREFIX + topic
-    doc = {"topic": full, "msg": body, "msg_id": f"bench-{n}-{random.getrandbits(48):x}",
+    doc = {"topic": full, "msg": body, "msg_id": message_id(n),
            "timestamp": time.time(), "i": n, "username": "bench", "crypto": "x509"}
     return [full.encode(), json.dumps(doc).encode()]
 
@@ -69,12 +96,64 @@ def unrelated_build(n: int) -> list[bytes]:
         "old": 0, "new": 1}, n)
 
 
+def meeting(team: str, attendees: list[str], n: int) -> list[bytes]:
+    """Minutes of *team*'s meeting, as meetbot put them on the bus."""
+    event = meeting_minutes(datetime.now(UTC), f"#fedora-{team}", team, f"{team} meeting",
+                            attendees[:2], dict.fromkeys(attendees, 12))
+    doc = fedmsg_envelope(event) | {"msg_id": message_id(n), "i": n}
+    return [doc["topic"].encode(), json.dumps(doc).encode()]
+
+
 def badge_fragments(db: Path, out: Path) -> dict[str, Path]:
     """Each user's badges fragment file, for the users whose hub shows badges."""
     rows = sqlite3.connect(db).execute(
         "SELECT h.name, w.id FROM widgets w JOIN hubs h ON h.id = w.hub_id "
         "WHERE w.plugin = 'badges' AND h.user_hub").fetchall()
     return {name: out / name / "widgets" / f"{wid}.json" for name, wid in rows}
+
+
+def team_attendees(db: Path) -> dict[str, list[str]]:
+    """Each live team hub's likely meeting attendees: owners first, all with a user hub."""
+    rows = sqlite3.connect(db).execute(
+        "SELECT t.name, m.username FROM memberships m "
+        "JOIN hubs t ON t.id = m.hub_id AND NOT t.user_hub AND NOT t.archived "
+        "JOIN hubs u ON u.name = m.username AND u.user_hub "
+        "ORDER BY t.name, m.role != 'owner', m.role != 'member', m.username").fetchall()
+    teams: dict[str, list[str]] = {}
+    for team, username in rows:
+        people = teams.setdefault(team, [])
+        if username not in people and len(people) < MEETING_ATTENDEES:
+            people.append(username)
+    return teams
+
+
+class Mix:
+    """The throughput phases' messages: MIX's kinds in a fixed shuffled cycle."""
+
+    def __init__(self, users: list[str], teams: dict[str, list[str]], seed: int) -> None:
+        if not teams:
+            raise ValueError("the mix's meetings need team hubs: populate with groups")
+        self.users, self.teams = sorted(users), teams
+        self.team_names = sorted(teams)
+        self.rng = random.Random(seed)
+        self.cycle = [kind for kind, share in MIX.items() for _ in range(share)]
+        self.rng.shuffle(self.cycle)
+
+    def kind(self, n: int) -> str:
+        return self.cycle[n % len(self.cycle)]
+
+    def message(self, n: int) -> list[bytes]:
+        kind = self.kind(n)
+        if kind == "award":
+            return award(self.rng.choice(self.users), n)
+        if kind == "meeting":
+            team = self.rng.choice(self.team_names)
+            return meeting(team, self.teams[team], n)
+        return unrelated_build(n)
+
+    def concerning(self, numbers: range) -> int:
+        """How many of these messages concern someone with a hub."""
+        return sum(self.kind(n) != "unrelated" for n in numbers)
 
 
 def changed(path: Path, before: tuple[int, int]) -> bool:
@@ -90,10 +169,24 @@ def signature(path: Path) -> tuple[int, int]:
     return st.st_ino, st.st_mtime_ns
 
 
-def received(metrics_url: str) -> float:
+def scrape(metrics_url: str) -> dict[str, float]:
+    """The watcher's unlabelled metrics, by name."""
     text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
-    match = re.search(r"^hubsgen_messages_received_total (\S+)$", text, re.M)
-    return float(match[1]) if match else 0.0
+    return {m[1]: float(m[2]) for m in re.finditer(r"^(\w+) (\S+)$", text, re.M)}
+
+
+def wait_handled(metrics_url: str, received: float, poll: float = 0.02) -> float:
+    """Wait until the watcher has received *received* messages in all and has no backlog;
+    return when (perf_counter). Received counts a batch before handling it, hence backlog."""
+    deadline = time.monotonic() + 600
+    while True:
+        metrics = scrape(metrics_url)
+        if (metrics.get("hubsgen_messages_received_total", 0) >= received
+                and metrics.get("hubsgen_backlog_messages", 0) == 0):
+            return time.perf_counter()
+        if time.monotonic() > deadline:
+            raise RuntimeError("the watcher did not handle the messages within 10 minutes")
+        time.sleep(poll)
 
 
 def wait_ready(pub: zmq.Socket, fragments: dict[str, Path]) -> None:
@@ -110,7 +203,7 @@ def wait_ready(pub: zmq.Socket, fragments: dict[str, Path]) -> None:
             if changed(path, before):
                 return
             time.sleep(0.005)
-    raise SystemExit("the watcher never received a probe")
+    raise RuntimeError("the watcher never received a probe")
 
 
 def measure_latency(pub: zmq.Socket, fragments: dict[str, Path], count: int,
@@ -158,23 +251,41 @@ def measure_latency(pub: zmq.Socket, fragments: dict[str, Path], count: int,
     return latencies
 
 
-def measure_throughput(pub: zmq.Socket, fragments: dict[str, Path], count: int,
-                       metrics_url: str) -> float:
-    rng = random.Random(11)
-    users = sorted(fragments)
-    base = received(metrics_url)
-    start = time.perf_counter()
-    for n in range(count):
-        if n % 5 == 0:
-            pub.send_multipart(award(rng.choice(users), 10_000_000 + n))
-        else:
-            pub.send_multipart(unrelated_build(n))
-    deadline = time.monotonic() + 600
-    while received(metrics_url) < base + count:
-        if time.monotonic() > deadline:
-            raise SystemExit("the burst was not handled within 10 minutes")
-        time.sleep(0.05)
-    return count / (time.perf_counter() - start)
+def publish(pub: zmq.Socket, messages: Iterable[list[bytes]],
+            rate: float | None) -> tuple[float, float]:
+    """Send *messages* at *rate* per second (None: as fast as possible); first and last send."""
+    first = last = time.perf_counter()
+    for n, message in enumerate(messages):
+        if rate is not None:
+            time.sleep(max(0.0, first + n / rate - time.perf_counter()))
+        pub.send_multipart(message)
+        last = time.perf_counter()
+    return first, last
+
+
+def measure_sustained(pub: zmq.Socket, mix: Mix, rate: float, seconds: float,
+                      metrics_url: str) -> tuple[float, bool]:
+    """Messages handled per second at a paced *rate*, and whether the watcher kept up."""
+    count = int(rate * seconds)
+    base = scrape(metrics_url).get("hubsgen_messages_received_total", 0)
+    messages = (mix.message(1_000_000 + n) for n in range(count))  # lazy: fresh timestamps
+    first, last = publish(pub, messages, rate)
+    done = wait_handled(metrics_url, base + count)
+    return count / (done - first), done - last <= KEPT_UP_WITHIN
+
+
+def measure_burst(pub: zmq.Socket, mix: Mix, count: int,
+                  metrics_url: str) -> tuple[float, int, int]:
+    """Messages handled per second when *count* arrive at once; how many refreshed a widget,
+    and how many concern someone with a hub (what the first should reach)."""
+    numbers = range(2_000_000, 2_000_000 + count)
+    messages = [mix.message(n) for n in numbers]  # built first: time the watcher, not us
+    before = scrape(metrics_url)
+    first, _ = publish(pub, messages, None)
+    done = wait_handled(metrics_url, before.get("hubsgen_messages_received_total", 0) + count)
+    matched = scrape(metrics_url)["hubsgen_messages_matched_total"]
+    return (count / (done - first), round(matched - before["hubsgen_messages_matched_total"]),
+            mix.concerning(numbers))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -182,58 +293,125 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-@click.command()
-@click.option("--users", default=10_000, show_default=True)
-@click.option("--groups", default=50, show_default=True)
-@click.option("--messages", default=1000, show_default=True, help="Latency sample size.")
-@click.option("--rate", default=50.0, show_default=True, help="Messages per second.")
-@click.option("--burst", default=10_000, show_default=True, help="Throughput burst size.")
-def main(users: int, groups: int, messages: int, rate: float, burst: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="hubsgen-watch-bench-"))
-    db = work / "bench.db"
-    url = f"sqlite:///{db}"
-    watch = None
-    try:
-        subprocess.run([str(BIN / "python"), str(ROOT / "populate.py"), "--db", url,
-                        "--users", str(users), "--groups", str(groups), "--seed", "1"],
-                       cwd=work, check=True, capture_output=True)
-        subprocess.run([str(BIN / "hubsgen"), "build", "--db", url, "--jobs", "2"],
-                       cwd=work, check=True, capture_output=True)
-        fragments = badge_fragments(db, work / "build")
-        port, metrics_port = free_port(), free_port()
-        context = zmq.Context()
-        pub = context.socket(zmq.PUB)
-        pub.setsockopt(zmq.SNDHWM, 0)  # never drop: the burst is sent faster than handled
-        pub.bind(f"tcp://127.0.0.1:{port}")
-        log = (work / "watch.log").open("w")
+@dataclass
+class WatchResult:
+    users: int
+    latency_p50_ms: float
+    latency_p99_ms: float
+    latency_samples: int
+    latency_rate: float
+    lost: int
+    sustained_offered: float
+    sustained_handled: float
+    sustained_kept_up: bool
+    sustained_seconds: float
+    burst_size: int
+    burst_rate: float
+    burst_matched: int
+    burst_concerning: int
+    peak_rss_mb: float
+    mix: str = MIX_TEXT
+
+    @staticmethod
+    def table_header() -> str:
+        return ("| users | latency p50 ms | p99 ms | lost | sustained offered → handled msg/s "
+                "| kept up | burst msg/s | burst matched | watch peak RSS MB |\n"
+                "|---|---|---|---|---|---|---|---|---|")
+
+    def table_row(self) -> str:
+        return (f"| {self.users:,} | {self.latency_p50_ms:.1f} | {self.latency_p99_ms:.1f} "
+                f"| {self.lost} | {self.sustained_offered:.0f} → {self.sustained_handled:.0f} "
+                f"| {'yes' if self.sustained_kept_up else 'no'} | {self.burst_rate:.0f} "
+                f"| {self.burst_matched:,} / {self.burst_concerning:,} "
+                f"| {self.peak_rss_mb:.0f} |")
+
+    def markdown(self) -> str:
+        return (f"{self.table_header()}\n{self.table_row()}\n\n"
+                f"{self.latency_samples} awards at {self.latency_rate:g}/s; sustained "
+                f"{self.sustained_offered:g}/s for {self.sustained_seconds:g} s, then a burst "
+                f"of {self.burst_size:,}, both {self.mix}; {datetime.now(UTC):%Y-%m-%d}.")
+
+
+def build_site(work: Path, users: int, groups: int) -> str:
+    """Populate a synthetic database in *work* and build its site there; the database URL."""
+    url = f"sqlite:///{work / 'bench.db'}"
+    subprocess.run([str(BIN / "python"), str(ROOT / "populate.py"), "--db", url,
+                    "--users", str(users), "--groups", str(groups), "--seed", "1"],
+                   cwd=work, check=True, capture_output=True)
+    subprocess.run([str(BIN / "hubsgen"), "build", "--db", url, "--jobs", "2"],
+                   cwd=work, check=True, capture_output=True)
+    return url
+
+
+@contextmanager
+def watching(work: Path, url: str) -> Iterator[tuple[zmq.Socket, str, int]]:
+    """Run `hubsgen watch` on a loopback bus; yield the bus, the metrics URL and its pid."""
+    port, metrics_port = free_port(), free_port()
+    context = zmq.Context()
+    pub = context.socket(zmq.PUB)
+    pub.setsockopt(zmq.SNDHWM, 0)  # never drop: the burst is sent faster than handled
+    pub.bind(f"tcp://127.0.0.1:{port}")
+    log = work / "watch.log"
+    with log.open("w") as out:
         watch = subprocess.Popen(
             [str(BIN / "hubsgen"), "-v", "watch", "--db", url, "--source", "fedmsg",
              "--endpoint", f"tcp://127.0.0.1:{port}",
              "--metrics", f"127.0.0.1:{metrics_port}"],
-            cwd=work, stdout=log, stderr=subprocess.STDOUT)
-        with PeakMemory(watch.pid) as memory:
-            wait_ready(pub, fragments)
-            latencies = measure_latency(pub, fragments, messages, rate)
-            throughput = measure_throughput(pub, fragments, burst,
-                                            f"http://127.0.0.1:{metrics_port}/metrics")
-        lost = messages - len(latencies)
-        print("| users | latency p50 ms | latency p99 ms | lost | burst msg/s "
-              "| watch peak RSS MB |")
-        print("|---|---|---|---|---|---|")
-        print(f"| {users:,} | {statistics.median(latencies) * 1000:.1f} "
-              f"| {percentile(latencies, 0.99) * 1000:.1f} | {lost} | {throughput:.0f} "
-              f"| {memory.largest_kb / 1024:.0f} |")
-        print(f"\n{messages} awards at {rate:g}/s; burst of {burst:,} (1 in 5 an award); "
-              f"{datetime.now(UTC):%Y-%m-%d}.")
+            cwd=work, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield pub, f"http://127.0.0.1:{metrics_port}/metrics", watch.pid
+    finally:
+        watch.terminate()
+        watch.wait(timeout=60)
         pub.close(linger=0)
         context.term()
+        if watch.returncode not in (0, -15):
+            print(log.read_text()[-5000:], file=sys.stderr)
+
+
+def run_watch_bench(users: int, groups: int = 50, messages: int = 1000, rate: float = 50.0,
+                    sustained_rate: float = 1000.0, sustained_seconds: float = 10.0,
+                    burst: int = 10_000, work: Path | None = None) -> WatchResult:
+    """Build a synthetic site of *users* in a new directory under *work* (default: the temp
+    directory), run every measurement against one watcher, and remove the directory."""
+    root = Path(tempfile.mkdtemp(prefix="hubsgen-watch-bench-", dir=work))
+    try:
+        url = build_site(root, users, groups)
+        fragments = badge_fragments(root / "bench.db", root / "build")
+        mix = Mix(list(fragments), team_attendees(root / "bench.db"), seed=11)
+        with watching(root, url) as (pub, metrics_url, pid), PeakMemory(pid) as memory:
+            wait_ready(pub, fragments)
+            latencies = measure_latency(pub, fragments, messages, rate)
+            handled, kept_up = measure_sustained(pub, mix, sustained_rate, sustained_seconds,
+                                                 metrics_url)
+            burst_rate, matched, concerning = measure_burst(pub, mix, burst, metrics_url)
     finally:
-        if watch is not None:
-            watch.terminate()
-            watch.wait(timeout=60)
-            if watch.returncode not in (0, -15):
-                print((work / "watch.log").read_text()[-5000:], file=sys.stderr)
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
+    return WatchResult(
+        users=users, latency_p50_ms=statistics.median(latencies) * 1000,
+        latency_p99_ms=percentile(latencies, 0.99) * 1000, latency_samples=messages,
+        latency_rate=rate, lost=messages - len(latencies), sustained_offered=sustained_rate,
+        sustained_handled=handled, sustained_kept_up=kept_up,
+        sustained_seconds=sustained_seconds, burst_size=burst, burst_rate=burst_rate,
+        burst_matched=matched, burst_concerning=concerning,
+        peak_rss_mb=memory.largest_kb / 1024)
+
+
+@click.command()
+@click.option("--users", default=10_000, show_default=True)
+@click.option("--groups", default=50, show_default=True)
+@click.option("--messages", default=1000, show_default=True, help="Latency sample size.")
+@click.option("--rate", default=50.0, show_default=True, help="Latency: messages per second.")
+@click.option("--sustained-rate", default=1000.0, show_default=True,
+              help="Sustained: messages per second.")
+@click.option("--sustained-seconds", default=10.0, show_default=True)
+@click.option("--burst", default=10_000, show_default=True, help="Throughput burst size.")
+@click.option("--work", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Where to build the site (e.g. on tmpfs) [default: the temp directory].")
+def main(users: int, groups: int, messages: int, rate: float, sustained_rate: float,
+         sustained_seconds: float, burst: int, work: Path | None) -> None:
+    print(run_watch_bench(users, groups, messages, rate, sustained_rate, sustained_seconds,
+                          burst, work).markdown())
 
 
 if __name__ == "__main__":

@@ -1,0 +1,260 @@
+"""Every benchmark in one run, side by side with Hugo: the Markdown report BENCHMARKS.md quotes.
+
+    bench/run [--sizes 1000,10000] [--runs 3] [--small] [--work DIR]
+
+1. Full build of a synthetic population (each user's hub plus one team hub per ten users):
+   hubsgen with --jobs 1 and 2, Hugo on the same pages (bench/equivalent.py), and a plain
+   Jinja2 loop writing them (the floor of a Python generator). Medians of --runs.
+2. No-change rebuild: time, and files rewritten (must be 0).
+3. One change: `hubsgen watch` from publish to fragment replaced, against `hugo server`
+   from content file written to page replaced (and a plain `hugo` rerun).
+4. Throughput: sustained and burst, with a mix of messages (bench/watch_bench.py).
+5. Live: publish to DOM in Chromium through nginx, SSE fan-out (bench/live_bench.py).
+6. Memory: peak RSS of each build, of watch, of Hugo.
+
+Everything works under one directory, on tmpfs when the machine has one: both generators then
+write to the same memory-backed file system, so the table compares their work, not the disk's
+mood (this machine's disk takes 0.1 to 1 ms to create a file, varying run to run).
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Sibling scripts, not a package.
+import hugo_bench  # noqa: E402
+from equivalent import make_equivalents, page_sizes  # noqa: E402
+from jinja_floor import floor_build  # noqa: E402
+from live_bench import LiveResult, run_live_bench  # noqa: E402
+from measure import Run, measure, median_run  # noqa: E402
+from watch_bench import WatchResult, percentile, run_watch_bench  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TMPFS = Path("/dev/shm")
+
+
+@dataclass
+class BuildRows:
+    """One population's full builds and no-change rebuilds."""
+
+    users: int
+    pages: int
+    hubsgen: dict[int, Run]
+    rebuild: dict[int, Run]
+    hugo: Run
+    floor: Run
+    page_kb: dict[str, float]
+
+
+@dataclass
+class OneChange:
+    server: list[float]
+    plain: list[float]
+
+
+@click.command()
+@click.option("--sizes", default="1000,10000", show_default=True,
+              help="Comma-separated user counts.")
+@click.option("--runs", default=3, show_default=True, help="Runs per build; medians shown.")
+@click.option("--messages", default=1000, show_default=True,
+              help="One-change latency samples (hubsgen watch).")
+@click.option("--hugo-samples", default=30, show_default=True,
+              help="One-change samples under hugo server.")
+@click.option("--burst", default=10_000, show_default=True)
+@click.option("--sustained-rate", default=1000.0, show_default=True)
+@click.option("--live-samples", default=60, show_default=True)
+@click.option("--connections", default=2000, show_default=True)
+@click.option("--small", is_flag=True,
+              help="A quick run at a small size, checking that every part works (CI).")
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to work (default: a new directory on tmpfs, else in $TMPDIR).")
+def main(sizes: str, runs: int, messages: int, hugo_samples: int, burst: int,
+         sustained_rate: float, live_samples: int, connections: int, small: bool,
+         work: Path | None) -> None:
+    if small:
+        sizes, runs, messages, hugo_samples, burst = "100", 1, 50, 3, 500
+        live_samples, connections = 5, 100
+    users = [int(s) for s in sizes.split(",")]
+    base = work or Path(tempfile.mkdtemp(prefix="hubsgen-bench-",
+                                         dir=TMPFS if TMPFS.is_dir() else None))
+    base.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    try:
+        builds, change = [], None
+        for count in users:
+            rows, site = build_rows(count, runs, base / f"users-{count}")
+            builds.append(rows)
+            if count == users[-1]:
+                change = OneChange(hugo_bench.server_changes(site, hugo_samples).latencies,
+                                   hugo_bench.plain_rebuilds(site, 3 if not small else 1))
+            shutil.rmtree(base / f"users-{count}", ignore_errors=True)
+        assert change is not None
+        watch = run_watch_bench(users[-1], groups=max(1, users[-1] // 10), messages=messages,
+                                sustained_rate=sustained_rate, burst=burst,
+                                sustained_seconds=3.0 if small else 10.0,
+                                work=base)
+        live = run_live_bench(live_samples, connections, work=base)
+    finally:
+        if work is None:
+            shutil.rmtree(base, ignore_errors=True)
+    click.echo(report(builds, change, watch, live, runs, started,
+                      on_tmpfs=base.is_relative_to(TMPFS)))
+
+
+def build_rows(users: int, runs: int, work: Path) -> tuple[BuildRows, Path]:
+    """Build one population with each generator; the Hugo site is kept for the one-change
+    measurement."""
+    work.mkdir(parents=True)
+    db = f"sqlite:///{work / 'hubs.db'}"
+    measure([str(BIN / "python"), str(ROOT / "populate.py"), "--db", db, "--users",
+             str(users), "--groups", str(max(1, users // 10)), "--seed", "1", "--force"], work)
+    out = work / "build"
+    hubsgen, rebuild = {}, {}
+    for jobs in (1, 2):
+        full, again = [], []
+        for _ in range(runs):
+            shutil.rmtree(out, ignore_errors=True)
+            command = [str(BIN / "hubsgen"), "build", "--db", db, "--out", str(out),
+                       "--jobs", str(jobs)]
+            full.append(measure(command, work))
+            again.append(measure(command, work))
+        hubsgen[jobs], rebuild[jobs] = median_run(full), median_run(again)
+        if any(written(run) for run in again):
+            raise SystemExit(f"a no-change rebuild wrote files: {rebuild[jobs].summary}")
+    equivalents = make_equivalents(out, work / "equivalent")
+    hugo = median_run([hugo_bench.full_build(equivalents.hugo_site) for _ in range(runs)])
+    floor_out = work / "floor"
+    floor = median_run([floor_build(equivalents.pages_file, equivalents.jinja_templates,
+                                    floor_out) for _ in range(runs)])
+    sizes = page_sizes({"hubsgen": out, "Hugo": equivalents.hugo_site / hugo_bench.PUBLIC,
+                        "Jinja2 loop": floor_out})
+    pages = sum(1 for _ in out.glob("*/index.html"))
+    rows = BuildRows(users, pages, hubsgen, rebuild, hugo, floor,
+                     {k: v / 1024 for k, v in sizes.items()})
+    shutil.rmtree(out)
+    return rows, equivalents.hugo_site
+
+
+def written(run: Run) -> int:
+    """Files a build wrote, from its summary line."""
+    found = re.search(r"(\d+) written", run.summary)
+    if found is None:
+        raise SystemExit(f"not a build summary: {run.summary!r}")
+    return int(found[1])
+
+
+def report(builds: list[BuildRows], change: OneChange, watch: WatchResult, live: LiveResult,
+           runs: int, started: datetime, on_tmpfs: bool) -> str:
+    lines = [f"Run {started:%Y-%m-%d} on {machine()}; Hugo {hugo_bench.hugo_version()}, "
+             f"Python {platform.python_version()}; output on "
+             f"{'tmpfs' if on_tmpfs else 'disk'}; medians of {runs} run(s).", ""]
+    lines += ["### Full build", "",
+              "| pages | generator | seconds | vs Hugo | peak RSS MB, all processes "
+              "(largest) | mean page KB |", "|---|---|---|---|---|---|"]
+    for b in builds:
+        hugo = b.hugo.seconds
+        entries = [(f"hubsgen --jobs {jobs}", run, b.page_kb["hubsgen"])
+                   for jobs, run in b.hubsgen.items()]
+        entries += [("Hugo", b.hugo, b.page_kb["Hugo"]),
+                    ("Jinja2 loop (floor)", b.floor, b.page_kb["Jinja2 loop"])]
+        for name, run, kb in entries:
+            lines.append(f"| {b.pages:,} | {name} | {run.seconds:.2f} | "
+                         f"{run.seconds / hugo:.2f}× | {run.tree_mb:.0f} ({run.largest_mb:.0f})"
+                         f" | {kb:.1f} |")
+    lines += ["", "### No-change rebuild", "",
+              "| pages | jobs | seconds | vs full build | files rewritten |",
+              "|---|---|---|---|---|"]
+    for b in builds:
+        for jobs, run in b.rebuild.items():
+            lines.append(f"| {b.pages:,} | {jobs} | {run.seconds:.2f} | "
+                         f"{run.seconds / b.hubsgen[jobs].seconds:.1%} | {written(run)} |")
+    hub_p50 = watch.latency_p50_ms
+    server_p50 = statistics.median(change.server) * 1000
+    plain_p50 = statistics.median(change.plain) * 1000
+    lines += ["", f"### One change ({watch.users:,} users)", "",
+              "| what | p50 ms | p99 ms | samples | Hugo p50 / hubsgen p50 |",
+              "|---|---|---|---|---|",
+              f"| hubsgen watch: badge award published → fragment replaced "
+              f"| {hub_p50:.1f} | {watch.latency_p99_ms:.1f} | {watch.latency_samples} "
+              f"({watch.lost} lost) | |",
+              f"| `hugo server`: content file written → page replaced | {server_p50:.0f} | "
+              f"{percentile(change.server, 0.99) * 1000:.0f} | {len(change.server)} | "
+              f"{server_p50 / hub_p50:.0f}× |",
+              f"| plain `hugo` rerun after one file changed | {plain_p50:.0f} | "
+              f"{max(change.plain) * 1000:.0f} | {len(change.plain)} | "
+              f"{plain_p50 / hub_p50:.0f}× |"]
+    lines += ["", "### Throughput", "", f"Mix: {watch.mix}.", "",
+              "| offered | handled msg/s | kept up |", "|---|---|---|",
+              f"| sustained, {watch.sustained_offered:.0f} msg/s | "
+              f"{watch.sustained_handled:.0f} | {'yes' if watch.sustained_kept_up else 'no'} |",
+              f"| burst of {watch.burst_size:,} | {watch.burst_rate:.0f} | "
+              f"{watch.burst_matched:,} matched |"]
+    lines += ["", "### Live pages (demo site, nginx, headless Chromium)", "",
+              "| publish → DOM p50 ms | p95 ms | streams held | fan-out p50 ms | "
+              "fan-out all ms | shim RSS idle / peak MB |", "|---|---|---|---|---|---|",
+              f"| {live.dom_p50_ms:.1f} | {live.dom_p95_ms:.1f} | {live.streams_held:,} | "
+              f"{live.fanout_p50_ms:.1f} | {live.fanout_all_ms:.1f} | "
+              f"{live.shim_idle_mb:.0f} / {live.shim_peak_mb:.0f} |"]
+    lines += ["", "### Memory", "", "| process | peak RSS MB |", "|---|---|"]
+    for b in builds:
+        lines.append(f"| hubsgen build --jobs 2, {b.pages:,} pages (all processes) | "
+                     f"{b.hubsgen[2].tree_mb:.0f} |")
+        lines.append(f"| Hugo, {b.pages:,} pages | {b.hugo.tree_mb:.0f} |")
+    lines.append(f"| hubsgen watch, {watch.users:,} users | {watch.peak_rss_mb:.0f} |")
+    lines += ["", targets(builds[-1], change, watch, live)]
+    return "\n".join(lines)
+
+
+def targets(b: BuildRows, change: OneChange, watch: WatchResult, live: LiveResult) -> str:
+    """The issue's targets at the largest size, each with what this run measured."""
+    full, rebuild = b.hubsgen[2], b.rebuild[2]
+    server_p50 = statistics.median(change.server) * 1000
+    checks = [
+        ("full build ≤ 0.75× Hugo (--jobs 2)", f"{full.seconds / b.hugo.seconds:.2f}×",
+         full.seconds <= 0.75 * b.hugo.seconds),
+        ("build peak RSS < 300 MB", f"{full.tree_mb:.0f} MB", full.tree_mb < 300),
+        ("no-change rebuild < 10% of full", f"{rebuild.seconds / full.seconds:.1%}",
+         rebuild.seconds < 0.1 * full.seconds),
+        ("publish → fragment p50 ≤ 5 ms", f"{watch.latency_p50_ms:.1f} ms",
+         watch.latency_p50_ms <= 5),
+        ("publish → fragment p99 ≤ 20 ms", f"{watch.latency_p99_ms:.1f} ms",
+         watch.latency_p99_ms <= 20),
+        ("≥ 1,000 msg/s", f"{watch.sustained_handled:.0f} sustained, "
+         f"{watch.burst_rate:.0f} burst", min(watch.sustained_handled, watch.burst_rate) >= 1000),
+        ("one change ≥ 100× faster than Hugo's", f"{server_p50 / watch.latency_p50_ms:.0f}×",
+         server_p50 >= 100 * watch.latency_p50_ms),
+        ("publish → DOM p95 ≤ 150 ms", f"{live.dom_p95_ms:.0f} ms", live.dom_p95_ms <= 150),
+        ("watch RSS ≤ 200 MB", f"{watch.peak_rss_mb:.0f} MB", watch.peak_rss_mb <= 200),
+    ]
+    lines = [f"### Targets ({b.pages:,} pages)", "", "| target | measured | met |",
+             "|---|---|---|"]
+    lines += [f"| {name} | {value} | {'yes' if met else '**no**'} |"
+              for name, value, met in checks]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in
+                  Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    cores = Path("/proc/cpuinfo").read_text().count("processor\t")
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    kernel = subprocess.run(["uname", "-r"], capture_output=True, text=True).stdout.strip()
+    return f"{cores} × {model}, {memory_kb / 1024 / 1024:.0f} GB RAM, Linux {kernel}"
+
+
+if __name__ == "__main__":
+    main()
