@@ -241,7 +241,7 @@ class Watcher:
         """For each message id, the instances whose hints match and whose check says yes."""
         candidates = {e.msg_id: self.index.candidates(e) for e in events}
         wanted = sorted({i for ids in candidates.values() for i in ids})
-        instances = {i.id: i for i in self._instances(session, wanted)}
+        instances = {i.id: i for i in self._instances(session, wanted)} if wanted else {}
         return {event.msg_id: [instances[i] for i in candidates[event.msg_id]
                                if i in instances and self._check(event, instances[i])]
                 for event in events}
@@ -283,7 +283,8 @@ class Watcher:
         The hubs of matched instances came loaded with them; only the others are read."""
         known = {hub.id for hub in dirty}
         hubs = [hub for hub in dirty if self.options.shard.owns(hub.name)]
-        hubs += self._hubs(session, sorted(changed_hubs - known))
+        if changed_hubs - known:
+            hubs += self._hubs(session, sorted(changed_hubs - known))
         for hub in sorted(hubs, key=lambda h: h.id):
             if hub.id in changed_hubs:
                 self._reindex(hub)
@@ -329,8 +330,8 @@ class Watcher:
     def _instances(session: Session, ids: object) -> list[WidgetInstance]:
         query = (select(WidgetInstance).where(WidgetInstance.id.in_(ids))  # type: ignore[arg-type]
                  .order_by(WidgetInstance.id)
-                 .options(selectinload(WidgetInstance.hub).selectinload(Hub.memberships),
-                          selectinload(WidgetInstance.hub).selectinload(Hub.widgets)))
+                 .options(selectinload(WidgetInstance.hub).options(
+                     selectinload(Hub.memberships), selectinload(Hub.widgets))))
         return list(session.scalars(query))
 
 
