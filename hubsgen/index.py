@@ -28,11 +28,14 @@ class HintIndex:
         self.registry = registry
         self._plugins_by_key: defaultdict[Key, set[str]] = defaultdict(set)
         self._of_plugin: defaultdict[str, set[int]] = defaultdict(set)
-        self._ids: defaultdict[Key, set[int]] = defaultdict(set)
+        # The per-person and per-hub maps hold tuples, and each key is kept once: at 10,000
+        # users, a set per key and a copy of each name per instance were half the index.
+        self._ids: dict[Key, tuple[int, ...]] = {}
+        self._interned: dict[Key, Key] = {}
         self._keys: dict[int, tuple[Key, ...]] = {}
         self._plugin_of: dict[int, str] = {}
         self._hub_of: dict[int, int] = {}
-        self._of_hub: defaultdict[int, set[int]] = defaultdict(set)
+        self._of_hub: dict[int, tuple[int, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._plugin_of)
@@ -52,11 +55,12 @@ class HintIndex:
                     self._plugins_by_key[key].add(instance.plugin)
             self._of_plugin[instance.plugin].add(instance.id)
             self._plugin_of[instance.id] = instance.plugin
+            keys = tuple(self._interned.setdefault(key, key) for key in keys)
             self._keys[instance.id] = keys
             self._hub_of[instance.id] = instance.hub_id
-            self._of_hub[instance.hub_id].add(instance.id)
+            _append(self._of_hub, instance.hub_id, instance.id)
             for key in keys:
-                self._ids[key].add(instance.id)
+                _append(self._ids, key, instance.id)
 
     def remove(self, instance_ids: Iterable[int]) -> None:
         for instance_id in instance_ids:
@@ -65,11 +69,12 @@ class HintIndex:
                 continue
             _discard(self._of_plugin, plugin, instance_id)
             for key in self._keys.pop(instance_id):
-                _discard(self._ids, key, instance_id)
-            _discard(self._of_hub, self._hub_of.pop(instance_id), instance_id)
+                if not _drop(self._ids, key, instance_id):
+                    del self._interned[key]
+            _drop(self._of_hub, self._hub_of.pop(instance_id), instance_id)
 
     def instances_of_hubs(self, hub_ids: Iterable[int]) -> set[int]:
-        return set().union(*(self._of_hub.get(hub_id, set()) for hub_id in hub_ids))
+        return set().union(*(self._of_hub.get(hub_id, ()) for hub_id in hub_ids))
 
     def candidates(self, event: Event) -> list[int]:
         """Ids of the instances whose hints match *event*, in id order."""
@@ -80,7 +85,7 @@ class HintIndex:
         keys = [("user", name) for name in event.usernames]
         keys += [("group", name) for name in event.groups]
         for key in keys:
-            found |= self._ids.get(key, set())
+            found.update(self._ids.get(key, ()))
         return sorted(found)
 
     @staticmethod
@@ -95,6 +100,21 @@ class HintIndex:
         if hint.groups is not None:
             keys |= {("group", name) for name in hint.groups(instance)}
         return tuple(sorted(keys))
+
+
+def _append[K](index: dict[K, tuple[int, ...]], key: K, instance_id: int) -> None:
+    index[key] = (*index.get(key, ()), instance_id)
+
+
+def _drop[K](index: dict[K, tuple[int, ...]], key: K, instance_id: int) -> bool:
+    """Take *instance_id* out of index[key], and the key out when nothing is left; whether
+    the key is still there."""
+    left = tuple(i for i in index.get(key, ()) if i != instance_id)
+    if left:
+        index[key] = left
+    else:
+        index.pop(key, None)
+    return bool(left)
 
 
 def _discard[K](index: defaultdict[K, set[int]], key: K, instance_id: int) -> None:

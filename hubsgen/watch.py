@@ -48,7 +48,7 @@ worker has its own, suffixed."""
 
 @dataclass(frozen=True)
 class WatchOptions:
-    max_batch: int = 500
+    max_batch: int = 200
     max_wait: float = 0.2
     """Seconds a batch may wait to fill: the bound on how late a burst is coalesced."""
     retry_first: float = 5.0
