@@ -34,8 +34,9 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bus_mix import award  # noqa: E402
 from procmem import PeakMemory, rss_kb  # noqa: E402 - sibling scripts, not a package
-from watch_bench import award, free_port, percentile  # noqa: E402
+from watch_bench import free_port, percentile  # noqa: E402
 
 from tests.integration.nginx import running_nginx  # noqa: E402
 
