@@ -16,7 +16,7 @@ from hubs.clock import data_now
 from hubs.db import open_engine, session_factory
 from hubs.errors import ConfigError
 from hubs.models import Hub
-from hubs.plugins import load_widgets
+from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
@@ -65,7 +65,8 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
     engine = open_engine(settings.db_url)
     try:
         with session_factory(engine)() as session:
-            inputs = None if hub_names else inputs_digest(session, load_widgets(), settings)
+            registry = load_widgets()
+            inputs = None if hub_names else inputs_digest(session, registry, settings)
             kept = None if force else stamp.check(inputs)
             if kept is not None:
                 report.skipped, report.unchanged = True, kept
@@ -84,7 +85,7 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
             for result in _run(job, [h.id for h in selected], settings.jobs):
                 report.add(result)
                 on_progress(result.hubs)
-            renderer = job.renderer()
+            renderer = job.renderer(registry)
             report.add(HubWriter(renderer, out).write_directory(all_hubs))
             if not hub_names:
                 report.removed += _prune_hubs(out, {h.name for h in all_hubs})
@@ -126,8 +127,9 @@ class BuildJob:
     now: datetime
     static_urls: dict[str, str]
 
-    def renderer(self) -> Renderer:
-        return Renderer(load_widgets(), Services(self.settings.services), self.now,
+    def renderer(self, registry: Registry | None = None) -> Renderer:
+        """A renderer with *registry*, or, in a worker process, the plugins loaded afresh."""
+        return Renderer(registry or load_widgets(), Services(self.settings.services), self.now,
                         self.static_urls, self.settings.live)
 
 
