@@ -127,6 +127,7 @@ def make_equivalents(build_dir: Path, work_dir: Path) -> Equivalents:
         shutil.rmtree(stale, ignore_errors=True)
     shutil.copytree(TEMPLATES / "hugo", hugo_site)
     shutil.copytree(TEMPLATES / "jinja", jinja_templates)
+    shutil.copy(ROOT / "hubs" / "templates" / "base.html", jinja_templates)  # the page frame
     (jinja_templates / "widgets").mkdir()
     for template in (ROOT / "widgets").glob("*.html"):
         shutil.copy(template, jinja_templates / "widgets" / template.name)

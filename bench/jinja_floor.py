@@ -39,6 +39,10 @@ def render_pages(pages_file: Path, templates_dir: Path, out_dir: Path) -> int:
                              trim_blocks=True, lstrip_blocks=True,
                              auto_reload=False)  # one pass: no template changes to notice
     filters.install(env, datetime.fromisoformat(site["now"]))
+    # The project's base.html names its static files as the renderer publishes them.
+    published = {"hubs.css": site["static"]["css"], "hubs-logo.svg": site["static"]["icon"],
+                 "live.js": site["static"]["js"]}
+    env.globals["static"] = published.__getitem__
     template = env.get_template("page.html")
     written = 0
     with pages_file.open(encoding="utf-8") as lines:
@@ -46,7 +50,8 @@ def render_pages(pages_file: Path, templates_dir: Path, out_dir: Path) -> int:
             page = json.loads(line)
             target = out_dir / page["hub"]["name"] / "index.html"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(template.render(site=site, **page), encoding="utf-8")
+            target.write_text(template.render(site=site, root="../", **page),
+                              encoding="utf-8")
             written += 1
     return written
 
