@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubs import bodies
 from hubs.events import Event
 from hubs.models import Hub, Membership, Role, User
+from hubs.validators import username as valid_username
 
 log = logging.getLogger(__name__)
 
@@ -18,27 +20,27 @@ JOINED = frozenset({"fas.group.member.sponsor", "fas.group.member.add"})
 LEFT = frozenset({"fas.group.member.remove"})
 
 
-def _member_and_group(body: Mapping[str, Any]) -> tuple[str, str] | None:
-    """Noggin sends {"msg": {"user", "group", "agent"}}; older FAS put them at the top."""
-    inner = body.get("msg", body)
-    user, group = inner.get("user"), inner.get("group")
-    if isinstance(user, Mapping):
-        user = user.get("username")
-    if isinstance(group, Mapping):
-        group = group.get("name")
-    if isinstance(user, str) and isinstance(group, str):
-        return user, group
-    return None
+def read_membership(body: Mapping[str, Any]) -> tuple[str, str]:
+    """(username, group). Noggin sends {"msg": {"user", "group", "agent"}}; FAS put them at
+    the top, as names or as {"username"} and {"name"} objects. A username is checked as the
+    admin commands check it, since it becomes a member of a hub."""
+    inner = bodies.field(body, "msg", Mapping, body)
+    user: str | Mapping[str, Any] = bodies.field(inner, "user", (str, Mapping))
+    group: str | Mapping[str, Any] = bodies.field(inner, "group", (str, Mapping))
+    username = user if isinstance(user, str) else bodies.text(user, "username")
+    name = group if isinstance(group, str) else bodies.text(group, "name")
+    try:
+        valid_username(username)
+    except ValueError as e:
+        raise bodies.BodyError(f"the user {e}") from e
+    return username, name
 
 
 def apply_membership(session: Session, event: Event) -> Hub | None:
     """Add or remove the member a group message names; return the hub it changed, if any."""
     if event.topic not in JOINED | LEFT:
         return None
-    parsed = _member_and_group(event.body)
-    if parsed is None:
-        return None
-    username, group = parsed
+    username, group = read_membership(event.body)
     hub = session.scalar(select(Hub).where(Hub.name == group, Hub.user_hub.is_(False)))
     if hub is None:
         return None
@@ -58,3 +60,7 @@ def apply_membership(session: Session, event: Event) -> Hub | None:
     hub.memberships.append(Membership(username=username, role=Role.MEMBER.value))
     log.info("Added %s to %s (msg %s)", username, hub.name, event.msg_id)
     return hub
+
+
+READERS = dict.fromkeys(JOINED | LEFT, read_membership)
+"""For the door: a membership message that does not read is quarantined, not stored."""

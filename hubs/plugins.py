@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
+from hubs.bodies import BodyReader
 from hubs.errors import PluginError
 from hubs.widget import Hint, Widget
 
@@ -28,6 +29,14 @@ class Registry:
             known = ", ".join(sorted(self.widgets))
             raise PluginError(
                 f"widget {where}: no plugin named {plugin!r}; known: {known}") from None
+
+    def readers(self) -> dict[str, list[tuple[str, BodyReader]]]:
+        """Per topic, the widgets that read its bodies and their readers, for the door."""
+        readers: dict[str, list[tuple[str, BodyReader]]] = {}
+        for name, widget in sorted(self.widgets.items()):
+            for topic, reader in widget.reads.items():
+                readers.setdefault(topic, []).append((f"the {name} widget", reader))
+        return readers
 
 
 def load_widgets(group: str = GROUP) -> Registry:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from hubs.bodies import BodyReader
 from hubs.errors import ConfigError
 from hubs.events import Event
 from hubs.validators import Validator
@@ -75,6 +76,9 @@ class Widget:
     arguments: tuple[Argument, ...] = ()
     chrome: Panel | None = None
     description: str = ""
+    reads: Mapping[str, BodyReader] = field(default_factory=dict)
+    """Per topic, the reader of the bodies this widget uses (see ``hubs.bodies``): a message
+    on that topic that it refuses is quarantined at the door instead of stored."""
     argument_names: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:

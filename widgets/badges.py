@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from hubs import bodies
 from hubs.events import Event
 from hubs.models import WidgetInstance
 from hubs.store import find_messages
@@ -31,15 +34,42 @@ def badges_data(ctx: DataContext) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Award:
+    username: str
+    badge_id: str
+    name: str
+    description: str
+    image: str
+
+
+def read_award(body: Mapping[str, Any]) -> Award:
+    """An award as fedbadges sends it today, or as it did in the fedmsg era: ``image_url``
+    instead of ``image``, and no ``badge_id``, which Tahrir derived from the name."""
+    name = bodies.text(body, "badge.name")
+    badge_id = bodies.text(body, "badge.badge_id", "") or _id_of(name)
+    if not badge_id:
+        raise bodies.BodyError("'badge.badge_id' is missing and 'badge.name' gives none")
+    return Award(username=bodies.text(body, "user.username"), badge_id=badge_id, name=name,
+                 description=bodies.text(body, "badge.description", ""),
+                 image=bodies.text(body, "badge.image", "")
+                 or bodies.text(body, "badge.image_url", ""))
+
+
+def _id_of(name: str) -> str:
+    """Tahrir's id for a badge name: lower case, dashes for spaces, no quotes or brackets."""
+    return name.lower().replace(" ", "-").translate(str.maketrans("", "", "\"'()*&?"))
+
+
 def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
     """One entry per badge, from its newest award (Tahrir may re-award after a revocation)."""
     seen: dict[str, dict[str, Any]] = {}
-    for message in find_messages(ctx.session, usernames=[name], topics=[AWARD]):
-        badge = message.body.get("badge", {})
-        if message.body.get("user", {}).get("username") != name or badge["badge_id"] in seen:
+    messages = find_messages(ctx.session, usernames=[name], topics=[AWARD])
+    for message, award in bodies.readable(messages, lambda m: read_award(m.body)):
+        if award.username != name or award.badge_id in seen:
             continue
-        seen[badge["badge_id"]] = _badge(badge["badge_id"], badge["name"], badge["description"],
-                                         badge["image"], message.timestamp)
+        seen[award.badge_id] = _badge(award.badge_id, award.name, award.description,
+                                      award.image, message.timestamp)
     return list(seen.values())
 
 
@@ -57,10 +87,17 @@ def _badge(badge_id: str, name: str, description: str, image: str,
         "id": badge_id,
         "name": name,
         "description": description,
-        "image": image if urlsplit(image).scheme in ("http", "https") else "",
+        "image": image if _is_web(image) else "",
         "link": f"{BADGES}/badge/{quote(badge_id, safe='')}",
         "issued": issued.astimezone(UTC).isoformat(),
     }
+
+
+def _is_web(url: str) -> bool:
+    try:
+        return urlsplit(url).scheme in ("http", "https")
+    except ValueError:  # an invalid IPv6 host, say
+        return False
 
 
 def badge_awarded(event: Event, instance: WidgetInstance) -> bool:
@@ -84,5 +121,6 @@ WIDGET = Widget(
         Argument("title", "Badges", text(max_length=80), "the panel's title"),
     ),
     chrome=Panel("Badges"),
+    reads={AWARD: read_award},
     description="The Fedora Badges a person earned, newest first.",
 )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from hubs import bodies
 from hubs.events import Event
 from hubs.models import WidgetInstance
 from hubs.store import find_messages
@@ -53,12 +54,30 @@ def meetings_data(ctx: DataContext) -> dict[str, Any]:
     return {"calendars": calendars, "count": sum(len(c["meetings"]) for c in calendars)}
 
 
+def read_meeting(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The meeting a fedocal message is about, in the shape ``_view`` reads, checked."""
+    meeting = bodies.field(body, "meeting", Mapping)
+    checked: dict[str, Any] = {key: bodies.text(meeting, key) for key in (
+        "calendar_name", "meeting_name", "meeting_date", "meeting_time_start",
+        "meeting_time_stop")}
+    checked["meeting_id"] = bodies.number(meeting, "meeting_id")
+    checked["meeting_date_end"] = bodies.text(meeting, "meeting_date_end", "")
+    checked["meeting_location"] = bodies.text(meeting, "meeting_location", "")
+    try:
+        _utc(checked["meeting_date"], checked["meeting_time_start"])
+        _utc(checked["meeting_date_end"] or checked["meeting_date"],
+             checked["meeting_time_stop"])
+    except ValueError as e:
+        raise bodies.BodyError(f"'meeting' has a date or time fedocal never sends: {e}") from e
+    return checked
+
+
 def _from_store(ctx: DataContext, names: list[str]) -> list[dict[str, Any]]:
     """The newest message about each meeting wins: a later update moves it, a delete drops it."""
     newest: dict[int, tuple[str, Mapping[str, Any]]] = {}
-    for message in find_messages(ctx.session, groups=names, topics=MEETING_TOPICS,
-                                 since=ctx.now - LOOKBACK):
-        meeting = message.body["meeting"]
+    messages = find_messages(ctx.session, groups=names, topics=MEETING_TOPICS,
+                             since=ctx.now - LOOKBACK)
+    for message, meeting in bodies.readable(messages, lambda m: read_meeting(m.body)):
         newest.setdefault(meeting["meeting_id"], (message.topic, meeting))
     return [_view(meeting, meeting["calendar_name"]) for topic, meeting in newest.values()
             if topic != CANCELLED and meeting["calendar_name"] in names]
@@ -113,5 +132,6 @@ WIDGET = Widget(
         Argument("title", "Meetings", text(max_length=80), "the panel's title"),
     ),
     chrome=Panel("Meetings"),
+    reads=dict.fromkeys(MEETING_TOPICS, read_meeting),
     description="The next meetings on a team's Fedora calendars.",
 )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from hubs import bodies
 from hubs.events import Event
 from hubs.models import WidgetInstance
 from hubs.store import find_messages
@@ -43,12 +44,45 @@ def reviews_data(ctx: DataContext) -> dict[str, Any]:
     }
 
 
+def read_pull_request(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The pull request a Pagure message is about, in the shape ``_view`` reads, checked."""
+    pr = bodies.field(body, "pullrequest", Mapping)
+    access = bodies.field(pr, "project.access_users", Mapping, {})
+    created = bodies.number(pr, "date_created")
+    try:
+        datetime.fromtimestamp(created, UTC)
+    except (OverflowError, OSError, ValueError) as e:
+        raise bodies.BodyError(f"'pullrequest.date_created' is out of range: {created}") from e
+    return {
+        "id": bodies.number(pr, "id"),
+        "title": bodies.text(pr, "title", ""),
+        "date_created": created,
+        "user": {"name": bodies.text(pr, "user.name")},
+        "project": {"fullname": _fullname(bodies.field(pr, "project", Mapping)),
+                    "access_users": {level: bodies.texts(access, level) for level in REVIEWERS}},
+    }
+
+
+def _fullname(project: Mapping[str, Any]) -> str:
+    """Pagure's ``namespace/name``; before Pagure 2 sent ``fullname`` (2016), projects had no
+    namespace and the name was all. A fork's name starts ``forks/<user>/``."""
+    fullname = bodies.text(project, "fullname", "")
+    if fullname:
+        return fullname
+    name = bodies.text(project, "name")
+    namespace = bodies.text(project, "namespace", "")
+    fullname = f"{namespace}/{name}" if namespace else name
+    if bodies.field(project, "parent", Mapping, None) is not None:
+        return f"forks/{bodies.text(project, 'user.name')}/{fullname}"
+    return fullname
+
+
 def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
     """The newest message about each pull request says whether it is still open."""
     newest: dict[tuple[str, int], tuple[str, Mapping[str, Any]]] = {}
-    for message in find_messages(ctx.session, usernames=[name],
-                                 topics=[OPENED, REOPENED, CLOSED], since=ctx.now - LOOKBACK):
-        pr = message.body["pullrequest"]
+    messages = find_messages(ctx.session, usernames=[name], topics=[OPENED, REOPENED, CLOSED],
+                             since=ctx.now - LOOKBACK)
+    for message, pr in bodies.readable(messages, lambda m: read_pull_request(m.body)):
         newest.setdefault((pr["project"]["fullname"], pr["id"]), (message.topic, pr))
     return [_view(pr) for topic, pr in newest.values()
             if topic != CLOSED and _can_merge(pr, name)]
@@ -87,9 +121,11 @@ def review_changed(event: Event, instance: WidgetInstance) -> bool:
     name = known_subject(instance, instance.config)
     if event.topic not in (OPENED, REOPENED, CLOSED) or name is None:
         return False
-    pr = event.body.get("pullrequest")
-    return (name in event.usernames and isinstance(pr, Mapping) and _can_merge(pr, name)
-            and pr["user"]["name"] != name)
+    try:
+        pr = read_pull_request(event.body)
+    except bodies.BodyError:
+        return False
+    return name in event.usernames and _can_merge(pr, name) and pr["user"]["name"] != name
 
 
 WIDGET = Widget(
@@ -105,5 +141,6 @@ WIDGET = Widget(
         Argument("title", "Pending reviews", text(max_length=80), "the panel's title"),
     ),
     chrome=Panel("Pending reviews"),
+    reads=dict.fromkeys((OPENED, REOPENED, CLOSED), read_pull_request),
     description="Open dist-git pull requests by others on projects a person maintains.",
 )

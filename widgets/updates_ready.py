@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from hubs import bodies
 from hubs.events import Event
 from hubs.models import WidgetInstance
 from hubs.store import find_messages
@@ -44,10 +46,10 @@ def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
     """Per alias, the newest of ready/pushed decides; the newest message of all gives karma."""
     state: dict[str, str] = {}
     latest: dict[str, dict[str, Any]] = {}
-    for message in find_messages(ctx.session, usernames=[name], topics=[READY, PUSHED, COMMENT],
-                                 since=ctx.now - LOOKBACK):
-        update = _update_of(message.body)
-        if update.get("user", {}).get("name") != name:
+    messages = find_messages(ctx.session, usernames=[name], topics=[READY, PUSHED, COMMENT],
+                             since=ctx.now - LOOKBACK)
+    for message, update in bodies.readable(messages, lambda m: read_update(m.body)):
+        if update is None or update["user"]["name"] != name:
             continue
         latest.setdefault(update["alias"], update)
         if message.topic != COMMENT:
@@ -61,10 +63,44 @@ def _from_bodhi(ctx: DataContext, name: str) -> list[dict[str, Any]]:
     return [_view(u) for u in answer["updates"] if u.get("meets_testing_requirements")]
 
 
-def _update_of(body: Any) -> dict[str, Any]:
-    """Comments carry the update inside the comment; the other topics carry it at the top."""
-    update = body.get("update") or body.get("comment", {}).get("update") or {}
-    return dict(update)
+def read_update(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The update a message is about, in the shape ``_view`` reads; None for a comment from
+    before Bodhi 2, which names its update only by title. Comments carry the update inside
+    the comment, the other topics at the top. Updates that Bodhi had not yet pushed to
+    testing had no alias: their title (the builds) named them."""
+    update = bodies.field(body, "update", Mapping, None)
+    if update is None:
+        update = bodies.field(body, "comment.update", Mapping, None)
+        if update is None and "comment" in body:
+            return None
+    if update is None:
+        raise bodies.BodyError("'update' is missing")
+    builds = bodies.field(update, "builds", list, [])
+    nvrs = sorted(bodies.text(b, "nvr") for b in builds)
+    title = bodies.text(update, "title", "") or " ".join(nvrs)
+    alias = bodies.text(update, "alias", "") or title
+    submitted = bodies.text(update, "date_submitted")
+    try:
+        datetime.strptime(submitted, "%Y-%m-%d %H:%M:%S")
+    except ValueError as e:
+        raise bodies.BodyError(f"'update.date_submitted' is not Bodhi's time: {e}") from e
+    if not alias:
+        raise bodies.BodyError("'update' has no alias, title or builds to name it by")
+    return {
+        "alias": alias, "title": title, "builds": [{"nvr": nvr} for nvr in nvrs],
+        "release": {"name": bodies.text(update, "release.name", "")},
+        "karma": bodies.number(update, "karma", 0),
+        "stable_karma": bodies.number(update, "stable_karma", 0),
+        "date_submitted": submitted, "user": {"name": bodies.text(update, "user.name")},
+    }
+
+
+def _update_of(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The update of *body* for checks that must not raise: None if it does not read."""
+    try:
+        return read_update(body)
+    except bodies.BodyError:
+        return None
 
 
 def _view(update: dict[str, Any]) -> dict[str, Any]:
@@ -87,9 +123,10 @@ def update_changed(event: Event, instance: WidgetInstance) -> bool:
     if hub_reconfigured(event, instance):
         return True
     name = known_subject(instance, instance.config)
-    return (event.topic in (READY, PUSHED, COMMENT) and name is not None
-            and name in event.usernames
-            and _update_of(event.body).get("user", {}).get("name") == name)
+    if event.topic not in (READY, PUSHED, COMMENT) or name is None:
+        return False
+    update = _update_of(event.body)
+    return name in event.usernames and update is not None and update["user"]["name"] == name
 
 
 WIDGET = Widget(
@@ -105,5 +142,6 @@ WIDGET = Widget(
         Argument("title", "Updates ready for stable", text(max_length=80), "the panel's title"),
     ),
     chrome=Panel("Updates ready for stable"),
+    reads=dict.fromkeys((READY, PUSHED, COMMENT), read_update),
     description="A packager's Bodhi updates that meet the requirements for stable.",
 )
