@@ -25,13 +25,32 @@ class MalformedMessage(HubsError):
     """A message that is not JSON, not an envelope, or has a missing or mistyped field."""
 
 
-def parse_line(text: str) -> RawMessage:
-    """One JSON line (a replay file, a datagrepper dump) as a RawMessage."""
+def parse_line(text: str | bytes) -> RawMessage:
+    """One JSON line (a replay file, a datagrepper dump, a fedmsg frame) as a RawMessage."""
+    return parse_envelope(load_json(text))
+
+
+def load_json(text: str | bytes) -> Any:
+    """Decoded JSON, or a MalformedMessage: invalid UTF-8 and nesting deeper than Python's
+    recursion limit are the message's fault like any other syntax error."""
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except ValueError as e:  # UnicodeDecodeError too
         raise MalformedMessage(f"message (no id): not JSON: {e}") from e
-    return parse_envelope(doc)
+    except RecursionError as e:
+        raise MalformedMessage("message (no id): not JSON this program can read: nested too "
+                               "deeply") from e
+
+
+def envelope_bytes(raw: RawMessage) -> bytes:
+    """*raw* as a fedora-messaging envelope that ``parse_line`` reads back: how a message
+    refused after parsing is kept in quarantine."""
+    headers = {**raw.headers, "sent-at": raw.timestamp.isoformat()}
+    doc = {"id": raw.msg_id, "topic": raw.topic, "headers": headers, "body": raw.body}
+    try:
+        return json.dumps(doc, default=str).encode()
+    except (ValueError, RecursionError):  # a circular or too deep body: keep what is certain
+        return json.dumps({**doc, "body": {}}, default=str).encode()
 
 
 def parse_envelope(doc: Any) -> RawMessage:

@@ -20,6 +20,20 @@ class RawMessage:
 
 
 @dataclass(frozen=True)
+class Rejected:
+    """A message that could not be parsed, kept as it came so it can be quarantined and
+    read again after a fix: *payload* is an envelope ``parse_line`` reads (kind "envelope")
+    or an AMQP delivery's body, with its topic and headers beside it (kind "amqp")."""
+
+    msg_id: str
+    reason: str
+    payload: bytes = b""
+    kind: str = "envelope"
+    topic: str = ""
+    headers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Event:
     """A bus message reduced to what invalidators and the message store need."""
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -201,6 +202,31 @@ class Position(Base):
     source: Mapped[str] = mapped_column(String(255), primary_key=True)
     msg_id: Mapped[str] = mapped_column(String(128))
     timestamp: Mapped[datetime]
+
+
+class QuarantinedMessage(Base):
+    """A bus message that could not be handled, kept as it came with the reason, until an
+    operator retries it after a fix or purges it (``hubsgen rejected``)."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    """Of kind, topic and payload: a message refused again (a redelivery) stays one row."""
+    msg_id: Mapped[str] = mapped_column(String(128), default="")
+    topic: Mapped[str] = mapped_column(String(255), default="")
+    source: Mapped[str] = mapped_column(String(255))
+    stage: Mapped[str] = mapped_column(String(16))
+    """Where it was refused: decode, check, understand, read, apply, store or handle."""
+    reason: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    """How to read *payload* again: "envelope" (a JSON envelope) or "amqp" (a delivery's
+    body, with *topic* and *headers*)."""
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime] = mapped_column(index=True)
+    seen: Mapped[int] = mapped_column(default=1)
 
 
 @event.listens_for(Session, "before_flush")

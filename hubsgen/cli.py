@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
@@ -151,11 +151,11 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
 
 
 @cli.command()
-@click.argument("message_file", type=click.File("r", encoding="utf-8"), metavar="FILE|-")
+@click.argument("message_file", type=click.File("rb"), metavar="FILE|-")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message.")
 @db_option
 @click.pass_obj
-def explain(obj: dict[str, object], message_file: TextIO, as_json: bool,
+def explain(obj: dict[str, object], message_file: BinaryIO, as_json: bool,
             db_url: str | None) -> None:
     """Say what messages mean and which widgets they would refresh; changes nothing."""
     import json
@@ -174,7 +174,7 @@ def explain(obj: dict[str, object], message_file: TextIO, as_json: bool,
                 elif as_json:
                     click.echo(json.dumps({"msg_id": item.msg_id, "error": item.reason}))
                 else:
-                    click.echo(f"{item.msg_id}: skipped: {item.reason}")
+                    click.echo(f"{item.msg_id}: would be quarantined: {item.reason}")
 
 
 def _since(value: str) -> datetime:
@@ -270,3 +270,4 @@ def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: st
 
 
 import hubsgen.admin_cli  # noqa: E402,F401 - registers the hub, widget and member groups
+import hubsgen.rejected_cli  # noqa: E402,F401 - registers hubsgen rejected

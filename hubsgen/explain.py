@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from hubs.admission import Refused
 from hubs.envelopes import MalformedMessage, parse_envelope, parse_line
-from hubs.events import Event, RawMessage
-from hubs.understand import understand
-from hubsgen.sources import Rejected
+from hubs.events import Event, RawMessage, Rejected
 from hubsgen.watch import Watcher
 
 
@@ -36,11 +35,11 @@ class Explanation:
                 + f" -> {widgets or 'refreshes nothing'}")
 
 
-def read_messages(text: str) -> Iterator[RawMessage | Rejected]:
+def read_messages(text: bytes) -> Iterator[RawMessage | Rejected]:
     """One JSON document (an object or a list of them), or JSON lines."""
     try:
         document = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if isinstance(document, (dict, list)):
         for number, item in enumerate(document if isinstance(document, list) else [document], 1):
@@ -49,7 +48,7 @@ def read_messages(text: str) -> Iterator[RawMessage | Rejected]:
             except MalformedMessage as e:
                 yield Rejected(f"item {number}", str(e))
         return
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split(b"\n"), 1):
         if line.strip():
             try:
                 yield parse_line(line)
@@ -57,17 +56,17 @@ def read_messages(text: str) -> Iterator[RawMessage | Rejected]:
                 yield Rejected(f"line {number}", str(e))
 
 
-def explain(watcher: Watcher, text: str) -> Iterator[Explanation | Rejected]:
-    """Understand and match each message; nothing is stored or written."""
+def explain(watcher: Watcher, text: bytes) -> Iterator[Explanation | Rejected]:
+    """Admit and match each message as the watcher would; nothing is stored or written."""
     with watcher.sessions() as session:
         for item in read_messages(text):
             if isinstance(item, Rejected):
                 yield item
                 continue
             try:
-                event = understand(item, watcher.directory)
-            except Exception as e:  # noqa: BLE001 - report it like the daemon would skip it
-                yield Rejected(item.msg_id, f"not understood: {type(e).__name__}: {e}")
+                event = watcher.door.admit(item)
+            except Refused as e:
+                yield Rejected(item.msg_id, f"{e.stage}: {e.reason}")
                 continue
             hits = watcher.affected(session, [event])[event.msg_id]
             yield Explanation(event, [(i.key, i.plugin) for i in hits])

@@ -12,8 +12,10 @@ from prometheus_client.registry import Collector
 COUNTERS = {
     "received": ("hubsgen_messages_received",
                  "Messages received from the source, malformed ones included."),
-    "malformed": ("hubsgen_messages_malformed", "Messages that could not be parsed, skipped."),
-    "skipped": ("hubsgen_messages_skipped", "Messages that could not be understood, skipped."),
+    "malformed": ("hubsgen_messages_malformed",
+                  "Messages that could not be parsed, quarantined."),
+    "quarantined": ("hubsgen_messages_quarantined",
+                    "Messages that could not be handled, kept in quarantine (any stage)."),
     "duplicate": ("hubsgen_messages_duplicate", "Messages already stored (redeliveries)."),
     "matched": ("hubsgen_messages_matched", "Messages that refreshed at least one widget."),
     "redelivered": ("hubsgen_messages_redelivered",
@@ -22,6 +24,8 @@ COUNTERS = {
                   "Files rewritten: fragments, versions.json and pages."),
     "failed": ("hubsgen_widget_failures",
                "Widget renders that failed; the last good fragment was kept."),
+    "faults": ("hubsgen_infrastructure_faults",
+               "Database or disk faults that paused the pipeline until they cleared."),
 }
 """Watcher stat -> (Prometheus counter name, help); the client appends ``_total``."""
 

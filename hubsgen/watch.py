@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -12,13 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, selectinload
 
+from hubs import quarantine
+from hubs.admission import Door, Refused
 from hubs.clock import data_now
 from hubs.db import create_schema, open_engine, session_factory
 from hubs.directory import DatabaseDirectory
-from hubs.events import Event, RawMessage
+from hubs.events import Event, RawMessage, Rejected
 from hubs.memberships import apply_membership
 from hubs.models import Hub, Position, WidgetInstance
 from hubs.plugins import Registry, load_widgets
@@ -26,7 +29,6 @@ from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
 from hubs.store import prune, record
-from hubs.understand import understand
 from hubs.widget import CONFIG_TOPICS
 from hubsgen.hubwriter import HubWriter, listable_hubs
 from hubsgen.index import HintIndex
@@ -45,6 +47,10 @@ POSITION = "bus"
 """The positions row of the live bus (every source type feeds the same store); a shard's
 worker has its own, suffixed."""
 
+INFRASTRUCTURE = (OperationalError, InterfaceError, OSError)
+"""Faults of what the watcher stands on (the database, the disk), not of a message: they pause
+the pipeline, with backoff, until they clear; nothing is acknowledged meanwhile."""
+
 
 @dataclass(frozen=True)
 class WatchOptions:
@@ -52,7 +58,11 @@ class WatchOptions:
     max_wait: float = 0.2
     """Seconds a batch may wait to fill: the bound on how late a burst is coalesced."""
     retry_first: float = 5.0
+    """Seconds before a failed widget is rendered again, doubling up to *retry_max*."""
     retry_max: float = 600.0
+    pause_first: float = 1.0
+    """Seconds the pipeline pauses after an infrastructure fault, doubling up to *pause_max*."""
+    pause_max: float = 60.0
     config_poll: float = 10.0
     """Seconds between looks for hubs edited without a bus message saying so."""
     prune_every: float = 3600.0
@@ -74,6 +84,7 @@ class Watcher:
                  retention: timedelta = timedelta(days=400)) -> None:
         self.sessions = session_factory(engine)
         self.directory = DatabaseDirectory(self.sessions)
+        self.door = Door(registry.readers(), self.directory)
         self.registry = registry
         self.renderer = renderer
         self.writer = HubWriter(renderer, out)
@@ -87,6 +98,8 @@ class Watcher:
         self.synced = time.monotonic()
         self.retention = retention
         self.pruned = -options.prune_every  # prune when the first batch is done
+        self.faults = 0  # infrastructure faults in a row, for the backoff
+        self.source_name = "bus"
 
     def report_gap(self) -> None:
         """A source without redelivery (fedmsg) loses what was sent while we were down."""
@@ -146,34 +159,90 @@ class Watcher:
                 self.writer.write_directory(listable_hubs(session)[0])
 
     def run(self, source: Source, stop: threading.Event) -> None:
-        """Handle batches until *stop* is set or the source is exhausted."""
+        """Handle batches until *stop* is set or the source is exhausted. Nothing a message
+        holds ends this loop; an infrastructure fault pauses it until the fault clears."""
+        self.source_name = source.name
         for batch in source.batches(self.options.max_batch, self.options.max_wait, stop):
             try:
                 self.handle(batch)
-            except OperationalError:
-                log.exception("Database unavailable; asking %s to redeliver", source.name)
-                self.stats["redelivered"] += len(batch.messages)
+            except INFRASTRUCTURE as e:
+                self.stats["redelivered"] += len(batch.messages) + len(batch.rejected)
                 batch.retry()
-                stop.wait(self.options.retry_first)
+                self._pause(e, f"asked {source.name} to deliver the batch again", stop)
                 continue
             batch.done()
+            self._periodic(stop)
+
+    def _periodic(self, stop: threading.Event) -> None:
+        """Retries, the config poll and pruning, under the same pause as batches."""
+        try:
             self.retry_due()
             if time.monotonic() - self.synced >= self.options.config_poll:
                 self.sync_config()
             if time.monotonic() - self.pruned >= self.options.prune_every:
                 self.prune_store()
+        except INFRASTRUCTURE as e:
+            self._pause(e, "will try again", stop)
+
+    def _pause(self, fault: BaseException, then: str, stop: threading.Event) -> None:
+        delay = min(self.options.pause_first * 2 ** self.faults, self.options.pause_max)
+        self.faults += 1
+        self.stats["faults"] += 1
+        log.warning("Paused %.0f s: %s: %s; %s", delay, type(fault).__name__,
+                    str(fault).splitlines()[0] if str(fault) else "", then,
+                    exc_info=self.faults == 1)
+        stop.wait(delay)
 
     def handle(self, batch: Batch) -> None:
-        for rejected in batch.rejected:
-            log.warning("Skipped malformed message %s: %s", rejected.msg_id, rejected.reason)
+        """Quarantine what cannot be handled, store and apply the rest, rewrite their files."""
         self.stats["received"] += len(batch.messages) + len(batch.rejected)
-        self.stats["malformed"] += len(batch.rejected)
         self.metrics.backlog.set(len(batch.messages))
-        events = self._understand(batch.messages)
-        if events:
-            with self.sessions() as session:
-                self._handle_events(session, events)
+        refused = [(rejected, "decode") for rejected in batch.rejected]
+        admitted: list[tuple[RawMessage, Event]] = []
+        for raw in batch.messages:
+            try:
+                admitted.append((raw, self.door.admit(raw)))
+            except Refused as e:
+                refused.append((quarantine.rejected_of(raw, e.reason), e.stage))
+        with self.sessions() as session:
+            if refused:
+                self._quarantine(session, refused)
+                session.commit()
+            if admitted:
+                self._handle_admitted(session, admitted)
+        self.faults = 0
         self.metrics.backlog.set(0)
+
+    def _handle_admitted(self, session: Session,
+                         admitted: Sequence[tuple[RawMessage, Event]]) -> None:
+        """Handle the batch at once; if that fails for anything but infrastructure, one
+        message at a time, so the one that fails alone is quarantined and the rest go on."""
+        try:
+            self._handle_events(session, [event for _, event in admitted])
+            return
+        except INFRASTRUCTURE:
+            raise
+        except Exception:  # noqa: BLE001 - a message must not stop the watcher, whatever it is
+            session.rollback()
+            if len(admitted) == 1:
+                raw, _ = admitted[0]
+                log.exception("Handling message %s failed", raw.msg_id)
+                self._quarantine(session, [(quarantine.rejected_of(
+                    raw, f"handling it failed: {_failure()}"), "handle")])
+                session.commit()
+                return
+            log.exception("Handling a batch of %d failed; handling them one by one",
+                          len(admitted))
+        for pair in admitted:
+            self._handle_admitted(session, [pair])
+
+    def _quarantine(self, session: Session, refused: Sequence[tuple[Rejected, str]]) -> None:
+        for rejected, stage in refused:
+            quarantine.keep(session, rejected, stage, self.source_name)
+            self.stats["quarantined"] += 1
+            self.stats["malformed"] += stage == "decode"
+            log.warning("Quarantined message %s (%s) at %s: %s", rejected.msg_id or "(no id)",
+                        rejected.topic or "no topic", stage, rejected.reason)
 
     def _handle_events(self, session: Session, events: Sequence[Event]) -> None:
         changed_hubs = self._store(session, events)
@@ -205,18 +274,6 @@ class Watcher:
         self._save_position(session, events[-1])
         session.commit()
         return changed_hubs
-
-    def _understand(self, messages: Sequence[RawMessage]) -> list[Event]:
-        events = []
-        for raw in messages:
-            try:
-                events.append(understand(raw, self.directory))
-            except OperationalError:
-                raise  # the alias directory's database is down: run() asks for redelivery
-            except Exception:  # noqa: BLE001 - one bad message must not stop the daemon
-                log.exception("Skipped message %s (%s): not understood", raw.msg_id, raw.topic)
-                self.stats["skipped"] += 1
-        return events
 
     def _apply_hub_changes(self, session: Session, events: Iterable[Event]) -> set[int]:
         """Memberships from group messages; the hubs whose people changed."""
@@ -375,3 +432,10 @@ def run_watch(settings: Settings, source: Source, stop: threading.Event,
         source.close()
     log.info("Stopped: %s", ", ".join(f"{k} {v}" for k, v in sorted(watcher.stats.items())))
     return watcher.stats
+
+
+def _failure() -> str:
+    """The exception being handled, in one line."""
+    kind, error, _ = sys.exc_info()
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{kind.__name__ if kind else 'error'}: {text[:500]}"

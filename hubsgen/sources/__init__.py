@@ -11,15 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hubs.events import RawMessage
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """A message that could not even be parsed: logged with its id (if any), counted, skipped."""
-
-    msg_id: str
-    reason: str
+from hubs.events import RawMessage, Rejected
 
 
 @dataclass

@@ -26,8 +26,7 @@ from fedora_messaging import exceptions as fm_exceptions
 from fedora_messaging.message import get_message
 
 from hubs.errors import ConfigError, ServiceError
-from hubs.events import RawMessage
-from hubsgen.sources import Rejected
+from hubs.events import RawMessage, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +180,9 @@ class AmqpSource:
             path = config_path or Path(os.environ.get("FEDORA_MESSAGING_CONF", DEFAULT_CONFIG))
             self.topology = Topology.from_file(path, queue_suffix)
         self.max_backoff = max_backoff
+        # fedora-messaging logs a refused delivery's whole body, up to a megabyte, at ERROR;
+        # the watcher logs it once, by id, and quarantines it.
+        logging.getLogger("fedora_messaging.message").setLevel(logging.CRITICAL)
         self._connection: Any = None  # pika.BlockingConnection
         self._inbox: list[_Delivery] = []  # delivered, not yet handed out in a batch
 
@@ -324,18 +326,32 @@ def parse_delivery(routing_key: str, properties: pika.BasicProperties,
                    body: bytes) -> RawMessage | Rejected:
     """Parse and validate one delivery with its fedora-messaging schema class, if installed."""
     msg_id = properties.message_id or ""
+    headers = dict(properties.headers or {})
+
+    def rejected(reason: str) -> Rejected:
+        return Rejected(msg_id, reason, body, "amqp", routing_key,
+                        {"headers": headers, "content_encoding": properties.content_encoding})
+
     try:
         message = get_message(routing_key, properties, body)
     except Exception as e:  # a schema package may raise anything; this message only is lost
-        return Rejected(msg_id, f"message {msg_id or '(no id)'} on {routing_key} does not "
-                                f"parse or validate: {e}")
+        return rejected(f"message {msg_id or '(no id)'} on {routing_key} does not parse or "
+                        f"validate: {type(e).__name__}: {str(e)[:500]}")
     if not msg_id:
-        return Rejected("", f"message on {routing_key} has no message_id")
+        return rejected(f"message on {routing_key} has no message_id")
     if not isinstance(message.body, Mapping):
-        return Rejected(msg_id, f"message {msg_id} on {routing_key}: body is not an object")
-    headers = dict(properties.headers or {})
+        return rejected(f"message {msg_id} on {routing_key}: body is not an object")
     return RawMessage(msg_id=msg_id, topic=message.topic, timestamp=_sent_at(headers),
                       body=message.body, headers=headers)
+
+
+def reparse(msg_id: str, routing_key: str, kept: Mapping[str, Any],
+            body: bytes) -> RawMessage | Rejected:
+    """A delivery that ``parse_delivery`` refused, read again from what quarantine kept."""
+    properties = pika.BasicProperties(message_id=msg_id or None,
+                                      headers=dict(kept.get("headers") or {}),
+                                      content_encoding=kept.get("content_encoding"))
+    return parse_delivery(routing_key, properties, body)
 
 
 def _where(params: pika.URLParameters) -> str:

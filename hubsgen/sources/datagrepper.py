@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
 from datetime import datetime
 
 from hubs.envelopes import MalformedMessage, parse_envelope
+from hubs.events import Rejected
 from hubs.services import Services, ServiceSettings
-from hubsgen.sources import ReadBatch, Rejected
+from hubsgen.sources import ReadBatch
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,8 @@ class DatagrepperSource:
                 try:
                     batch.messages.append(parse_envelope(envelope))
                 except MalformedMessage as e:
-                    batch.rejected.append(Rejected(f"page {page} item {number}", str(e)))
+                    batch.rejected.append(Rejected(f"page {page} item {number}", str(e),
+                                                   json.dumps(envelope, default=str).encode()))
             yield batch
             page += 1
 

@@ -6,7 +6,6 @@ so ``done()`` does nothing and ``retry()`` can only warn that a gap may follow.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -16,10 +15,9 @@ from typing import Any
 
 import zmq
 
-from hubs.envelopes import MalformedMessage, parse_envelope
+from hubs.envelopes import MalformedMessage, load_json, parse_envelope
 from hubs.errors import ConfigError
-from hubs.events import RawMessage
-from hubsgen.sources import Rejected
+from hubs.events import RawMessage, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -163,16 +161,18 @@ class FedmsgSource:
 def parse_frames(frames: Sequence[bytes], endpoint: str) -> RawMessage | Rejected:
     """Read ``[topic, JSON envelope]`` as fedmsg publishes it."""
     if len(frames) != 2:
-        return Rejected("", f"fedmsg message from {endpoint} has {len(frames)} frames, not 2")
+        return Rejected("", f"fedmsg message from {endpoint} has {len(frames)} frames, not 2",
+                        b"".join(frames[1:2]), topic=_text(frames[0]) if frames else "")
     try:
-        doc = json.loads(frames[1])
-    except ValueError as e:  # UnicodeDecodeError is a ValueError too
-        return Rejected("", f"fedmsg message from {endpoint} on {_text(frames[0])} is not "
-                            f"JSON: {e}")
+        doc = load_json(frames[1])
+    except MalformedMessage as e:
+        return Rejected("", f"fedmsg message from {endpoint} on {_text(frames[0])}: {e}",
+                        frames[1], topic=_text(frames[0]))
     try:
         return parse_envelope(doc)
     except MalformedMessage as e:
-        return Rejected(_msg_id(doc), f"fedmsg message from {endpoint}: {e}")
+        return Rejected(_msg_id(doc), f"fedmsg message from {endpoint}: {e}", frames[1],
+                        topic=_text(frames[0]))
 
 
 def _msg_id(doc: Any) -> str:

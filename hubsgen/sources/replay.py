@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import IO
 
 from hubs.envelopes import MalformedMessage, parse_line
-from hubsgen.sources import ReadBatch, Rejected
+from hubs.events import Rejected
+from hubsgen.sources import ReadBatch
 
 
 class ReplaySource:
-    """JSON lines, each a fedmsg/datagrepper envelope or a fedora-messaging message."""
+    """JSON lines, each a fedmsg/datagrepper envelope or a fedora-messaging message. Lines are
+    read as bytes: one that is not UTF-8 is that line's fault, not the file's."""
 
     def __init__(self, path: str, follow: bool = False) -> None:
         """With *follow*, wait for lines appended after the end, like ``tail -f``."""
@@ -21,7 +23,7 @@ class ReplaySource:
         self.keeps_history = True
         self.path = path
         self.follow = follow
-        self._stream: IO[str] | None = None
+        self._stream: IO[bytes] | None = None
 
     def batches(self, max_messages: int, max_wait: float,
                 stop: threading.Event) -> Iterator[ReadBatch]:
@@ -46,19 +48,19 @@ class ReplaySource:
                 batch = ReadBatch()
 
     @staticmethod
-    def _parse(line: str, number: int, batch: ReadBatch) -> None:
+    def _parse(line: bytes, number: int, batch: ReadBatch) -> None:
         try:
             batch.messages.append(parse_line(line))
         except MalformedMessage as e:
-            batch.rejected.append(Rejected(f"line {number}", str(e)))
+            batch.rejected.append(Rejected(f"line {number}", str(e), line.rstrip(b"\r\n")))
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> IO[bytes]:
         if self._stream is None:
-            self._stream = (sys.stdin if self.path == "-"
-                            else Path(self.path).open(encoding="utf-8"))  # noqa: SIM115 (closed by close())
+            self._stream = (sys.stdin.buffer if self.path == "-"
+                            else Path(self.path).open("rb"))  # noqa: SIM115 (closed by close())
         return self._stream
 
     def close(self) -> None:
-        if self._stream is not None and self._stream is not sys.stdin:
+        if self._stream is not None and self._stream is not sys.stdin.buffer:
             self._stream.close()
         self._stream = None

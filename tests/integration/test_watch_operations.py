@@ -121,15 +121,16 @@ def test_metrics_count_received_malformed_matched_rewritten_and_latency(
     assert metrics["hubsgen_messages_malformed_total"] == 1
     assert metrics["hubsgen_messages_matched_total"] == 2
     assert metrics["hubsgen_files_rewritten_total"] == 6  # fragment, versions.json, page each
-    assert metrics["hubsgen_messages_skipped_total"] == 0
+    assert metrics["hubsgen_messages_quarantined_total"] == 1
     assert 0 < metrics["hubsgen_refresh_latency_seconds_sum"] < 30
-    assert "Skipped malformed message broken-1" in daemon.log()
+    assert (f"Quarantined message broken-1 ({prefix}.fedbadges.badge.award) at decode: "
+            "message broken-1 on") in daemon.log()
 
 
 def test_replay_skips_malformed_unknown_and_huge_messages_and_handles_the_rest(
         tmp_path: Path) -> None:
-    """Assert bad JSON, an unknown topic and a 1.1 MiB body are logged, counted and skipped,
-    and the award after them is handled."""
+    """Assert bad JSON and a 1.1 MiB body are logged, counted and quarantined, an unknown
+    topic is stored, and the award after them is handled."""
     args = build_user_site(tmp_path, USERS[:1])
     out = tmp_path / "build"
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
@@ -146,10 +147,10 @@ def test_replay_skips_malformed_unknown_and_huge_messages_and_handles_the_rest(
                   ready=False) as daemon:
         assert daemon.wait(60) == 0
     log = daemon.log()
-    assert "Skipped malformed message line 1: message (no id): not JSON" in log
-    assert "Skipped malformed message line 3: message huge-1: body is" in log
+    assert "Quarantined message line 1 (no topic) at decode: message (no id): not JSON" in log
+    assert "Quarantined message line 3 (no topic) at decode: message huge-1: body is" in log
     assert f"Message {good['msg_id']} (fedbadges.badge.award) refreshes {USERS[0]}/" in log
-    assert "matched 1, received 4" in log and "malformed 2" in log
+    assert "malformed 2, matched 1, quarantined 2, received 4" in log
     assert shown(out, USERS[0]) == {"late"}
     changed = {str(p.relative_to(out)) for p in out.rglob("*")
                if p.is_file() and before.get(p) != p.stat().st_mtime_ns}
