@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,7 @@ from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.hubwriter import HubResult, HubWriter, listable_hubs
+from hubsgen.lifeline import die_with_parent, worker_context
 from hubsgen.output import TEMP_PREFIX, Output
 from hubsgen.stamp import Stamp, inputs_digest
 from hubsgen.static import publish_static
@@ -142,7 +144,8 @@ def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:
         finally:
             worker.close()
         return
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=_init_worker,
+                             initargs=(job, os.getpid())) as pool:
         yield from pool.map(_build_chunk_in_worker, chunks)
 
 
@@ -174,8 +177,9 @@ _worker: _Worker | None = None
 """The worker-process state; set by the pool initializer, never in the parent."""
 
 
-def _init_worker(job: BuildJob) -> None:
+def _init_worker(job: BuildJob, parent: int) -> None:
     global _worker
+    die_with_parent(parent)  # a killed build must not leave its workers writing
     _worker = _Worker(job)
 
 
