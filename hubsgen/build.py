@@ -22,8 +22,9 @@ from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.hubwriter import HubResult, HubWriter, listable_hubs
+from hubsgen.leftovers import remove_leftovers
 from hubsgen.lifeline import die_with_parent, worker_context
-from hubsgen.output import TEMP_PREFIX, Output
+from hubsgen.output import Output
 from hubsgen.stamp import Stamp, inputs_digest
 from hubsgen.static import publish_static
 
@@ -61,8 +62,8 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
 
     A full build is skipped when its stamp shows nothing it reads changed, unless *force*."""
     started = time.perf_counter()
-    report = BuildReport()
     out = Output(settings.out_dir)
+    report = BuildReport(removed=remove_leftovers(out))
     stamp = Stamp(out)
     engine = open_engine(settings.db_url)
     try:
@@ -111,11 +112,10 @@ def _select(all_hubs: list[Hub], names: Sequence[str]) -> list[Hub]:
 
 
 def _prune_hubs(out: Output, keep: set[str]) -> int:
-    """Remove directories of hubs that are gone, and temp files a crash left behind."""
+    """Remove directories of hubs that are gone."""
     removed = 0
     for path in sorted(out.root.iterdir()):
-        gone_hub = path.is_dir() and path.name != "static" and path.name not in keep
-        if gone_hub or path.name.startswith(TEMP_PREFIX):
+        if path.is_dir() and path.name != "static" and path.name not in keep:
             out.remove(path)
             removed += 1
     return removed
