@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from hubs import admin
-from hubs.db import create_schema, open_engine, session_factory
-from hubs.errors import ConfigError, HubsError
+from hubs.db import create_schema, open_engine, require_hubs, session_factory
+from hubs.errors import HubsError
 from hubs.plugins import load_widgets
 from hubs.settings import Settings
 from hubsgen.announce import BUSES, publish, rewrite
@@ -71,13 +70,12 @@ def _session(settings: Settings, new_database: bool = False) -> Iterator[Session
     """A session on the configured database. Only ``hub create`` may start a new one: for any
     other command, a mistyped URL would silently make an empty database (SQLite) and, with no
     bus, rewrite the live directory page from it."""
-    engine = open_engine(settings.db_url)
+    engine = open_engine(settings.db_url, create=new_database)
     try:
         if new_database:
             create_schema(engine)
-        elif not inspect(engine).has_table("hubs"):
-            raise ConfigError(f"{settings.db_url} has no hubs yet: create the first with "
-                              "hubsgen hub create (or load the demo with populate.py)")
+        else:
+            require_hubs(engine)
         with session_factory(engine)() as session:
             yield session
     finally:

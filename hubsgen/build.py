@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from hubs.clock import data_now
-from hubs.db import open_engine, session_factory
-from hubs.errors import ConfigError
+from hubs.db import open_engine, require_hubs, session_factory, shown
+from hubs.errors import ConfigError, DatabaseError
 from hubs.models import Hub
 from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
@@ -24,7 +24,7 @@ from hubs.settings import Settings
 from hubsgen.hubwriter import HubResult, HubWriter, listable_hubs
 from hubsgen.leftovers import remove_leftovers
 from hubsgen.lifeline import die_with_parent, worker_context
-from hubsgen.output import Output
+from hubsgen.output import Output, full_disk_named
 from hubsgen.stamp import Stamp, inputs_digest
 from hubsgen.static import publish_static
 
@@ -60,45 +60,65 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
               force: bool = False) -> BuildReport:
     """Build the hubs named (all when none are), the directory page and the static files.
 
-    A full build is skipped when its stamp shows nothing it reads changed, unless *force*."""
+    A full build is skipped when its stamp shows nothing it reads changed, unless *force*.
+    The output directory is made only once the database has proved usable."""
     started = time.perf_counter()
-    out = Output(settings.out_dir)
-    report = BuildReport(removed=remove_leftovers(out))
-    stamp = Stamp(out)
     engine = open_engine(settings.db_url)
     try:
+        require_hubs(engine)
         with session_factory(engine)() as session:
-            registry = load_widgets()
-            inputs = None if hub_names else inputs_digest(session, registry, settings)
-            kept = None if force else stamp.check(inputs)
-            if kept is not None:
-                report.skipped, report.unchanged = True, kept
-                report.seconds = time.perf_counter() - started
-                log.info("%s", report.summary())
-                return report
-            now = data_now(session)
-            all_hubs, invalid = listable_hubs(session)
-            report.failures.extend(invalid)
-            selected = _select(all_hubs, hub_names)
-            static = publish_static(out)
-            report.written += static.written
-            report.unchanged += static.unchanged
-            report.removed += static.removed
-            job = BuildJob(settings, now, static.urls)
-            for result in _run(job, [h.id for h in selected], settings.jobs):
-                report.add(result)
-                on_progress(result.hubs)
-            renderer = job.renderer(registry)
-            report.add(HubWriter(renderer, out).write_directory(all_hubs))
             if not hub_names:
-                report.removed += _prune_hubs(out, {h.name for h in all_hubs})
-            if not report.failures:
-                stamp.record(inputs)
+                _require_a_hub(session, settings)
+            out = Output(settings.out_dir)
+            with full_disk_named(out.root):
+                report = _build(session, settings, out, hub_names, on_progress, force)
     finally:
         engine.dispose()
     report.seconds = time.perf_counter() - started
     log.info("%s", report.summary())
     return report
+
+
+def _build(session: Session, settings: Settings, out: Output, hub_names: Sequence[str],
+           on_progress: Callable[[int], None], force: bool) -> BuildReport:
+    """Everything a build writes, leftovers of crashed writers gone first."""
+    report = BuildReport(removed=remove_leftovers(out))
+    stamp = Stamp(out)
+    registry = load_widgets()
+    inputs = None if hub_names else inputs_digest(session, registry, settings)
+    kept = None if force else stamp.check(inputs)
+    if kept is not None:
+        report.skipped, report.unchanged = True, kept
+        return report
+    now = data_now(session)
+    all_hubs, invalid = listable_hubs(session)
+    report.failures.extend(invalid)
+    selected = _select(all_hubs, hub_names)
+    static = publish_static(out)
+    report.written += static.written
+    report.unchanged += static.unchanged
+    report.removed += static.removed
+    job = BuildJob(settings, now, static.urls)
+    for result in _run(job, [h.id for h in selected], settings.jobs):
+        report.add(result)
+        on_progress(result.hubs)
+    renderer = job.renderer(registry)
+    report.add(HubWriter(renderer, out).write_directory(all_hubs))
+    if not hub_names:
+        report.removed += _prune_hubs(out, {h.name for h in all_hubs})
+    if not report.failures:
+        stamp.record(inputs)
+    return report
+
+
+def _require_a_hub(session: Session, settings: Settings) -> None:
+    """A full build of no hubs would prune every hub from the output: the database is not
+    the one meant, or not filled yet."""
+    if session.scalar(select(Hub.id).limit(1)) is None:
+        url = shown(settings.db_url)
+        raise DatabaseError(f"database {url} holds no hubs, and a build of none would empty "
+                            f"{settings.out_dir}: create one with hubsgen hub create NAME --db "
+                            f"{url}")
 
 
 def _select(all_hubs: list[Hub], names: Sequence[str]) -> list[Hub]:
@@ -146,7 +166,11 @@ def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:
         return
     with ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=_init_worker,
                              initargs=(job, os.getpid())) as pool:
-        yield from pool.map(_build_chunk_in_worker, chunks)
+        try:
+            yield from pool.map(_build_chunk_in_worker, chunks)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # say a full disk: every chunk left would fail
+            raise
 
 
 class _Worker:

@@ -97,11 +97,12 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
         return len(set(hub_names))
     from sqlalchemy import func, select
 
-    from hubs.db import open_engine
+    from hubs.db import open_engine, require_hubs
     from hubs.models import Hub
 
     engine = open_engine(settings.db_url)
     try:
+        require_hubs(engine)
         with engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(Hub)) or 0)
     finally:
@@ -138,6 +139,10 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
     from hubsgen.watch import WatchOptions, run_watch
 
     settings = _settings(obj, db_url=db_url, out_dir=out_dir)
+    replay = Path(source_spec.removeprefix("replay:"))
+    if source_spec.startswith("replay:") and str(replay) != "-" and not replay.is_file():
+        raise click.ClickException(f"replay file {replay} does not exist: give --source "
+                                   "replay:PATH of a JSON-lines file, or replay:- for stdin")
     shard = Shard.parse(shard_spec) if shard_spec else Shard()
     source = open_source(source_spec, endpoints=endpoints, topics=topics, once=once,
                          queue_suffix=shard.suffix)
