@@ -12,6 +12,7 @@ import click
 from hubs.errors import HubsError
 from hubs.settings import Settings, load_settings
 from hubsgen.logs import setup_logging
+from hubsgen.terminal import printable
 
 if TYPE_CHECKING:
     from hubsgen.build import BuildReport
@@ -24,7 +25,7 @@ class HubsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HubsError as e:
-            raise click.ClickException(str(e)) from e
+            raise click.ClickException(printable(str(e))) from e
 
 
 db_option = click.option("--db", "db_url", metavar="URL",
@@ -80,7 +81,7 @@ def echo_report(report: BuildReport) -> None:
     """A build's one-line summary, then each failure; exit 1 if there was any."""
     click.echo(report.summary())
     for failure in report.failures:
-        click.echo(f"  failed: {failure}", err=True)
+        click.echo(printable(f"  failed: {failure}"), err=True)
     if report.failures:
         raise click.exceptions.Exit(1)
 
@@ -175,11 +176,11 @@ def explain(obj: dict[str, object], message_file: TextIO, as_json: bool,
         with open_watcher(settings) as watcher:
             for item in explain_messages(watcher, message_file.read()):
                 if isinstance(item, Explanation):
-                    click.echo(json.dumps(item.as_dict()) if as_json else item.line())
+                    click.echo(json.dumps(item.as_dict()) if as_json else printable(item.line()))
                 elif as_json:
                     click.echo(json.dumps({"msg_id": item.msg_id, "error": item.reason}))
                 else:
-                    click.echo(f"{item.msg_id}: skipped: {item.reason}")
+                    click.echo(printable(f"{item.msg_id}: skipped: {item.reason}"))
 
 
 def _since(value: str) -> datetime:
