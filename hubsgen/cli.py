@@ -16,6 +16,7 @@ from hubsgen.terminal import printable
 
 if TYPE_CHECKING:
     from hubsgen.build import BuildReport
+    from hubsgen.sources import Source
 
 
 class HubsGroup(click.Group):
@@ -120,6 +121,9 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
 @click.option("--topic", "topics", multiple=True, metavar="TOPIC",
               help="AMQP binding (repeatable); default: every topic.")
 @click.option("--once", is_flag=True, help="Stop when the source has nothing more to give.")
+@click.option("--declare-only", is_flag=True,
+              help="Declare the AMQP queues and bindings, then exit: run it before the first "
+                   "build, so the broker keeps what is published while the build runs.")
 @click.option("--metrics", "metrics_address", metavar="HOST:PORT",
               help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
 @click.option("--shard", "shard_spec", metavar="I/N",
@@ -129,7 +133,7 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
 @out_option
 @click.pass_obj
 def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
-          topics: tuple[str, ...], once: bool, metrics_address: str | None,
+          topics: tuple[str, ...], once: bool, declare_only: bool, metrics_address: str | None,
           shard_spec: str | None, db_url: str | None, out_dir: Path | None) -> None:
     """Rewrite the fragments (and pages) that bus messages change, as they arrive."""
     import signal
@@ -147,6 +151,9 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
     shard = Shard.parse(shard_spec) if shard_spec else Shard()
     source = open_source(source_spec, endpoints=endpoints, topics=topics, once=once,
                          queue_suffix=shard.suffix)
+    if declare_only:
+        _declare(source)
+        return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -154,6 +161,19 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
                       metrics_address=metrics_address)
     click.echo(", ".join(f"{count} {name}" for name, count in sorted(stats.items()))
                or "No messages")
+
+
+def _declare(source: Source) -> None:
+    """Declare an AMQP source's queues and bindings, as the first step of a deployment."""
+    from hubsgen.sources.amqp import AmqpSource
+
+    if not isinstance(source, AmqpSource):
+        source.close()
+        raise click.ClickException(f"--declare-only needs an AMQP source (--source amqp or "
+                                   f"amqp://URL), got {source.name}")
+    source.declare()
+    where = source.topology.parameters()
+    click.echo(f"Declared {', '.join(source.topology.queues)} on {where.host}:{where.port}")
 
 
 @cli.command()
