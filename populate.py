@@ -37,7 +37,7 @@ def cli(db_url: str | None, force: bool, users: int | None, groups: int | None,
     """Create the schema and fill it with demo or synthetic hubs, users and messages."""
     if users is None and (groups, seed, messages_per_user) != (None, None, None):
         raise click.UsageError("--groups, --seed and --messages-per-user need --users")
-    engine = open_engine(resolve_url(db_url))
+    engine = open_engine(resolve_url(db_url), create=True)
     try:
         started = time.perf_counter()
         prepare_schema(engine, force)

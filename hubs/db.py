@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hubs.errors import ConfigError, DatabaseError
 from hubs.models import Base
 
 DEFAULT_URL = "sqlite:///hubs.db"
@@ -18,11 +21,67 @@ def resolve_url(db_url: str | None) -> str:
     return db_url or os.environ.get(URL_ENV) or DEFAULT_URL
 
 
-def open_engine(url: str) -> Engine:
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
+def open_engine(url: str, create: bool = False) -> Engine:
+    """An engine on *url*, or an error saying why it cannot work before anything runs: a
+    SQLite file is made only when *create* says so (populate.py, ``hub create``), since a
+    mistyped URL would otherwise become an empty database."""
+    parsed = _parse(url)
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_file(parsed, create)
+        engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    engine = create_engine(parsed, pool_pre_ping=True)  # servers restart; pooled links go stale
+    try:
+        engine.connect().close()
+    except OperationalError as e:
+        engine.dispose()
+        reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
+        raise DatabaseError(f"database {shown(parsed)} is not reachable ({reason}): check that "
+                            "it is running and that the URL is right") from e
     return engine
+
+
+def _parse(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+    except ArgumentError as e:
+        raise ConfigError(f"database URL {url!r} is not a URL: use sqlite:///{url} for a SQLite "
+                          "file, or postgresql+psycopg://USER@HOST/NAME") from e
+    except NoSuchModuleError as e:
+        raise ConfigError(f"database URL {url!r} names no known database: use sqlite:///PATH "
+                          "or postgresql+psycopg://USER@HOST/NAME") from e
+    return parsed
+
+
+def _check_sqlite_file(url: URL, create: bool) -> None:
+    if url.database in (None, "", ":memory:") or url.query.get("uri"):
+        return
+    path = Path(url.database)
+    if not path.parent.is_dir():
+        raise DatabaseError(f"database {path}: its directory {path.parent} does not exist: "
+                            "create it, or fix the URL")
+    if not create and not path.exists():
+        raise DatabaseError(f"database {path} does not exist: create it with "
+                            + how_to_create(shown(url)))
+
+
+def shown(url: URL | str) -> str:
+    """*url* as an error message may print it: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def how_to_create(url: str) -> str:
+    return (f"python populate.py --db {url} (demo data), or start empty with "
+            f"hubsgen hub create NAME --db {url}")
+
+
+def require_hubs(engine: Engine) -> None:
+    """Refuse a database without the hubs tables: it is not the one meant, or not filled yet."""
+    if not inspect(engine).has_table("hubs"):
+        raise DatabaseError(f"database {shown(engine.url)} has no hubs tables: create them with "
+                            + how_to_create(shown(engine.url)))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -19,3 +19,11 @@ class WidgetError(HubsError):
 
 class ServiceError(HubsError):
     """A Fedora web service could not be reached or answered nonsense."""
+
+
+class DatabaseError(HubsError):
+    """The database does not exist, does not answer, or holds no hubs."""
+
+
+class OutputError(HubsError):
+    """The output directory cannot take the files a build writes."""

@@ -7,8 +7,16 @@ import re
 from hubs.errors import ConfigError
 
 HUB_NAME_RE = re.compile(r"^[a-z0-9_-][a-z0-9_.-]{0,63}$")
-RESERVED = frozenset({"static", "index.html", "404.html", "events"})
-"""Names the site itself takes at the top of build/ (and the events shim's path)."""
+RESERVED = frozenset({
+    # What the site itself puts at the top of build/, and the events shim's path.
+    "static", "index.html", "404.html", "events", "versions.json",
+    # Well-known root files browsers, crawlers and other clients ask for by name.
+    "robots.txt", "favicon.ico", "sitemap.xml", "humans.txt", "security.txt", "ads.txt",
+    "app-ads.txt", "crossdomain.xml", "browserconfig.xml", "manifest.json",
+    "site.webmanifest", "apple-touch-icon.png", "apple-touch-icon-precomposed.png",
+    "feed.atom", "feed.xml", "rss.xml", "atom.xml", "50x.html",
+})
+"""Names a hub directory would shadow at the root of the site."""
 
 
 def check_hub_name(name: str) -> str:
@@ -19,5 +27,5 @@ def check_hub_name(name: str) -> str:
             "or '.', not starting with a dot"
         )
     if name in RESERVED:
-        raise ConfigError(f"hub name {name!r} is reserved for the site itself")
+        raise ConfigError(f"hub name {name!r} is reserved for the site itself: choose another")
     return name

@@ -81,12 +81,7 @@ def _digest(rejected: Rejected) -> str:
 
 
 def _cut(text: str, limit: int) -> str:
-    """*text* fit for a text column and a terminal, at most *limit* characters."""
-    text = printable(text[:limit])
+    """*text* fit for a text column (no NUL, no lone surrogate), at most *limit* characters:
+    such characters are written as their escapes."""
+    text = UNSAFE_RE.sub(lambda m: m.group().encode("unicode_escape").decode(), text[:limit])
     return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def printable(text: str) -> str:
-    """*text* with control characters and lone surrogates escaped (``\\x1b``)."""
-    return UNSAFE_RE.sub(lambda m: m.group().encode("unicode_escape",
-                                                     "backslashreplace").decode(), text)

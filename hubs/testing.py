@@ -23,7 +23,7 @@ T0 = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 def make_engine(url: str) -> Engine:
     """Open *url* and create the schema in it."""
-    engine = open_engine(url)
+    engine = open_engine(url, create=True)
     create_schema(engine)
     return engine
 

@@ -13,17 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from hubs import admin
-from hubs.db import create_schema, open_engine, session_factory
-from hubs.errors import ConfigError, HubsError
+from hubs.db import create_schema, open_engine, require_hubs, session_factory
+from hubs.errors import HubsError
 from hubs.plugins import load_widgets
 from hubs.settings import Settings
 from hubsgen.announce import BUSES, publish, rewrite
 from hubsgen.cli import _settings, cli, db_option, echo_report, out_option
 from hubsgen.scaffold import new_widget_command
+from hubsgen.terminal import echo, printable
 
 bus_option = click.option(
     "--bus", default="none", show_default=True, envvar="HUBSGEN_BUS", type=click.Choice(BUSES),
@@ -71,13 +71,12 @@ def _session(settings: Settings, new_database: bool = False) -> Iterator[Session
     """A session on the configured database. Only ``hub create`` may start a new one: for any
     other command, a mistyped URL would silently make an empty database (SQLite) and, with no
     bus, rewrite the live directory page from it."""
-    engine = open_engine(settings.db_url)
+    engine = open_engine(settings.db_url, create=new_database)
     try:
         if new_database:
             create_schema(engine)
-        elif not inspect(engine).has_table("hubs"):
-            raise ConfigError(f"{settings.db_url} has no hubs yet: create the first with "
-                              "hubsgen hub create (or load the demo with populate.py)")
+        else:
+            require_hubs(engine)
         with session_factory(engine)() as session:
             yield session
     finally:
@@ -91,17 +90,17 @@ def _apply(obj: dict[str, object], db_url: str | None, out_dir: Path | None, bus
     with _session(settings, new_database) as session:
         change = action(session)
         session.commit()
-    click.echo(change.what)
+    echo(change.what)
     if not change.notices:
         return
     if bus != "none":
         try:
             sent = publish(bus, change.notices)
         except HubsError as e:
-            raise click.ClickException(
+            raise click.ClickException(printable(
                 f"{e}; the change is saved: hubsgen build --hub {' --hub '.join(change.hubs)} "
-                "rewrites its files") from e
-        click.echo(f"Announced on {bus}: " + ", ".join(
+                "rewrites its files")) from e
+        echo(f"Announced on {bus}: " + ", ".join(
             f"{notice.topic} {notice.body['hub']} (msg {msg_id})"
             for notice, msg_id in zip(change.notices, sent, strict=True)))
         return
@@ -156,18 +155,18 @@ def show_hub(obj: dict[str, object], name: str, as_json: bool, db_url: str | Non
     with _session(_settings(obj, db_url=db_url)) as session:
         details = admin.describe_hub(admin.find_hub(session, name))
     if as_json:
-        click.echo(json.dumps(details, indent=2))
+        click.echo(json.dumps(details, indent=2))  # ASCII: json.dumps escapes the rest
         return
     state = ", archived" if details["archived"] else ""
-    click.echo(f"{details['name']} ({details['kind']} hub{state})")
+    echo(f"{details['name']} ({details['kind']} hub{state})")
     if details["summary"]:
-        click.echo(f"  {details['summary']}")
+        echo(f"  {details['summary']}")
     for role, usernames in details["members"].items():
-        click.echo(f"{role}s: {', '.join(usernames) or '-'}")
-    click.echo("widgets:" if details["widgets"] else "widgets: -")
+        echo(f"{role}s: {', '.join(usernames) or '-'}")
+    echo("widgets:" if details["widgets"] else "widgets: -")
     width = max((len(str(w["id"])) for w in details["widgets"]), default=0)
     for w in details["widgets"]:
-        click.echo(f"  {w['column']:<4} {w['position']:>2}  {name}/{w['id']:<{width}}  "
+        echo(f"  {w['column']:<4} {w['position']:>2}  {name}/{w['id']:<{width}}  "
                    f"{w['plugin']:<15} {json.dumps(w['config'], sort_keys=True)}")
 
 
@@ -180,15 +179,15 @@ def list_hubs(obj: dict[str, object], as_json: bool, db_url: str | None) -> None
     with _session(_settings(obj, db_url=db_url)) as session:
         hubs = admin.list_hubs(session)
     if as_json:
-        click.echo(json.dumps(hubs, indent=2))
+        click.echo(json.dumps(hubs, indent=2))  # ASCII: json.dumps escapes the rest
         return
     width = max((len(h["name"]) for h in hubs), default=0)
     for h in hubs:
         state = "archived" if h["archived"] else ""
-        click.echo(f"{h['name']:<{width}}  {h['kind']:<4}  {state:<8}  {h['widgets']:>2} widgets"
+        echo(f"{h['name']:<{width}}  {h['kind']:<4}  {state:<8}  {h['widgets']:>2} widgets"
                    f"  {h['people']:>3} people  {h['summary']}".rstrip())
     if not hubs:
-        click.echo("No hubs")
+        echo("No hubs")
 
 
 @click.group()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -10,18 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from hubs.clock import data_now
-from hubs.db import open_engine, session_factory
-from hubs.errors import ConfigError
+from hubs.db import open_engine, require_hubs, session_factory, shown
+from hubs.errors import ConfigError, DatabaseError
 from hubs.models import Hub
 from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.hubwriter import HubResult, HubWriter, listable_hubs
-from hubsgen.output import TEMP_PREFIX, Output
+from hubsgen.leftovers import remove_leftovers
+from hubsgen.lifeline import die_with_parent, worker_context
+from hubsgen.output import Output, full_disk_named
 from hubsgen.stamp import Stamp, inputs_digest
 from hubsgen.static import publish_static
 
@@ -57,45 +60,65 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
               force: bool = False) -> BuildReport:
     """Build the hubs named (all when none are), the directory page and the static files.
 
-    A full build is skipped when its stamp shows nothing it reads changed, unless *force*."""
+    A full build is skipped when its stamp shows nothing it reads changed, unless *force*.
+    The output directory is made only once the database has proved usable."""
     started = time.perf_counter()
-    report = BuildReport()
-    out = Output(settings.out_dir)
-    stamp = Stamp(out)
     engine = open_engine(settings.db_url)
     try:
+        require_hubs(engine)
         with session_factory(engine)() as session:
-            registry = load_widgets()
-            inputs = None if hub_names else inputs_digest(session, registry, settings)
-            kept = None if force else stamp.check(inputs)
-            if kept is not None:
-                report.skipped, report.unchanged = True, kept
-                report.seconds = time.perf_counter() - started
-                log.info("%s", report.summary())
-                return report
-            now = data_now(session)
-            all_hubs, invalid = listable_hubs(session)
-            report.failures.extend(invalid)
-            selected = _select(all_hubs, hub_names)
-            static = publish_static(out)
-            report.written += static.written
-            report.unchanged += static.unchanged
-            report.removed += static.removed
-            job = BuildJob(settings, now, static.urls)
-            for result in _run(job, [h.id for h in selected], settings.jobs):
-                report.add(result)
-                on_progress(result.hubs)
-            renderer = job.renderer(registry)
-            report.add(HubWriter(renderer, out).write_directory(all_hubs))
             if not hub_names:
-                report.removed += _prune_hubs(out, {h.name for h in all_hubs})
-            if not report.failures:
-                stamp.record(inputs)
+                _require_a_hub(session, settings)
+            out = Output(settings.out_dir)
+            with full_disk_named(out.root):
+                report = _build(session, settings, out, hub_names, on_progress, force)
     finally:
         engine.dispose()
     report.seconds = time.perf_counter() - started
     log.info("%s", report.summary())
     return report
+
+
+def _build(session: Session, settings: Settings, out: Output, hub_names: Sequence[str],
+           on_progress: Callable[[int], None], force: bool) -> BuildReport:
+    """Everything a build writes, leftovers of crashed writers gone first."""
+    report = BuildReport(removed=remove_leftovers(out))
+    stamp = Stamp(out)
+    registry = load_widgets()
+    inputs = None if hub_names else inputs_digest(session, registry, settings)
+    kept = None if force else stamp.check(inputs)
+    if kept is not None:
+        report.skipped, report.unchanged = True, kept
+        return report
+    now = data_now(session)
+    all_hubs, invalid = listable_hubs(session)
+    report.failures.extend(invalid)
+    selected = _select(all_hubs, hub_names)
+    static = publish_static(out)
+    report.written += static.written
+    report.unchanged += static.unchanged
+    report.removed += static.removed
+    job = BuildJob(settings, now, static.urls)
+    for result in _run(job, [h.id for h in selected], settings.jobs):
+        report.add(result)
+        on_progress(result.hubs)
+    renderer = job.renderer(registry)
+    report.add(HubWriter(renderer, out).write_directory(all_hubs))
+    if not hub_names:
+        report.removed += _prune_hubs(out, {h.name for h in all_hubs})
+    if not report.failures:
+        stamp.record(inputs)
+    return report
+
+
+def _require_a_hub(session: Session, settings: Settings) -> None:
+    """A full build of no hubs would prune every hub from the output: the database is not
+    the one meant, or not filled yet."""
+    if session.scalar(select(Hub.id).limit(1)) is None:
+        url = shown(settings.db_url)
+        raise DatabaseError(f"database {url} holds no hubs, and a build of none would empty "
+                            f"{settings.out_dir}: create one with hubsgen hub create NAME --db "
+                            f"{url}")
 
 
 def _select(all_hubs: list[Hub], names: Sequence[str]) -> list[Hub]:
@@ -109,11 +132,10 @@ def _select(all_hubs: list[Hub], names: Sequence[str]) -> list[Hub]:
 
 
 def _prune_hubs(out: Output, keep: set[str]) -> int:
-    """Remove directories of hubs that are gone, and temp files a crash left behind."""
+    """Remove directories of hubs that are gone."""
     removed = 0
     for path in sorted(out.root.iterdir()):
-        gone_hub = path.is_dir() and path.name != "static" and path.name not in keep
-        if gone_hub or path.name.startswith(TEMP_PREFIX):
+        if path.is_dir() and path.name != "static" and path.name not in keep:
             out.remove(path)
             removed += 1
     return removed
@@ -142,8 +164,13 @@ def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:
         finally:
             worker.close()
         return
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(job,)) as pool:
-        yield from pool.map(_build_chunk_in_worker, chunks)
+    with ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=_init_worker,
+                             initargs=(job, os.getpid())) as pool:
+        try:
+            yield from pool.map(_build_chunk_in_worker, chunks)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # say a full disk: every chunk left would fail
+            raise
 
 
 class _Worker:
@@ -174,8 +201,9 @@ _worker: _Worker | None = None
 """The worker-process state; set by the pool initializer, never in the parent."""
 
 
-def _init_worker(job: BuildJob) -> None:
+def _init_worker(job: BuildJob, parent: int) -> None:
     global _worker
+    die_with_parent(parent)  # a killed build must not leave its workers writing
     _worker = _Worker(job)
 
 

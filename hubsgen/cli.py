@@ -12,9 +12,11 @@ import click
 from hubs.errors import HubsError
 from hubs.settings import Settings, load_settings
 from hubsgen.logs import setup_logging
+from hubsgen.terminal import printable
 
 if TYPE_CHECKING:
     from hubsgen.build import BuildReport
+    from hubsgen.sources import Source
 
 
 class HubsGroup(click.Group):
@@ -24,7 +26,7 @@ class HubsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except HubsError as e:
-            raise click.ClickException(str(e)) from e
+            raise click.ClickException(printable(str(e))) from e
 
 
 db_option = click.option("--db", "db_url", metavar="URL",
@@ -80,7 +82,7 @@ def echo_report(report: BuildReport) -> None:
     """A build's one-line summary, then each failure; exit 1 if there was any."""
     click.echo(report.summary())
     for failure in report.failures:
-        click.echo(f"  failed: {failure}", err=True)
+        click.echo(printable(f"  failed: {failure}"), err=True)
     if report.failures:
         raise click.exceptions.Exit(1)
 
@@ -97,11 +99,12 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
         return len(set(hub_names))
     from sqlalchemy import func, select
 
-    from hubs.db import open_engine
+    from hubs.db import open_engine, require_hubs
     from hubs.models import Hub
 
     engine = open_engine(settings.db_url)
     try:
+        require_hubs(engine)
         with engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(Hub)) or 0)
     finally:
@@ -118,6 +121,9 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
 @click.option("--topic", "topics", multiple=True, metavar="TOPIC",
               help="AMQP binding (repeatable); default: every topic.")
 @click.option("--once", is_flag=True, help="Stop when the source has nothing more to give.")
+@click.option("--declare-only", is_flag=True,
+              help="Declare the AMQP queues and bindings, then exit: run it before the first "
+                   "build, so the broker keeps what is published while the build runs.")
 @click.option("--metrics", "metrics_address", metavar="HOST:PORT",
               help="Serve Prometheus metrics at http://HOST:PORT/metrics.")
 @click.option("--shard", "shard_spec", metavar="I/N",
@@ -127,7 +133,7 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
 @out_option
 @click.pass_obj
 def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
-          topics: tuple[str, ...], once: bool, metrics_address: str | None,
+          topics: tuple[str, ...], once: bool, declare_only: bool, metrics_address: str | None,
           shard_spec: str | None, db_url: str | None, out_dir: Path | None) -> None:
     """Rewrite the fragments (and pages) that bus messages change, as they arrive."""
     import signal
@@ -138,9 +144,16 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
     from hubsgen.watch import WatchOptions, run_watch
 
     settings = _settings(obj, db_url=db_url, out_dir=out_dir)
+    replay = Path(source_spec.removeprefix("replay:"))
+    if source_spec.startswith("replay:") and str(replay) != "-" and not replay.is_file():
+        raise click.ClickException(f"replay file {replay} does not exist: give --source "
+                                   "replay:PATH of a JSON-lines file, or replay:- for stdin")
     shard = Shard.parse(shard_spec) if shard_spec else Shard()
     source = open_source(source_spec, endpoints=endpoints, topics=topics, once=once,
                          queue_suffix=shard.suffix)
+    if declare_only:
+        _declare(source)
+        return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -148,6 +161,19 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
                       metrics_address=metrics_address)
     click.echo(", ".join(f"{count} {name}" for name, count in sorted(stats.items()))
                or "No messages")
+
+
+def _declare(source: Source) -> None:
+    """Declare an AMQP source's queues and bindings, as the first step of a deployment."""
+    from hubsgen.sources.amqp import AmqpSource
+
+    if not isinstance(source, AmqpSource):
+        source.close()
+        raise click.ClickException(f"--declare-only needs an AMQP source (--source amqp or "
+                                   f"amqp://URL), got {source.name}")
+    source.declare()
+    where = source.topology.parameters()
+    click.echo(f"Declared {', '.join(source.topology.queues)} on {where.host}:{where.port}")
 
 
 @cli.command()
@@ -170,11 +196,11 @@ def explain(obj: dict[str, object], message_file: BinaryIO, as_json: bool,
         with open_watcher(settings) as watcher:
             for item in explain_messages(watcher, message_file.read()):
                 if isinstance(item, Explanation):
-                    click.echo(json.dumps(item.as_dict()) if as_json else item.line())
+                    click.echo(json.dumps(item.as_dict()) if as_json else printable(item.line()))
                 elif as_json:
                     click.echo(json.dumps({"msg_id": item.msg_id, "error": item.reason}))
                 else:
-                    click.echo(f"{item.msg_id}: would be quarantined: {item.reason}")
+                    click.echo(printable(f"{item.msg_id}: would be quarantined: {item.reason}"))
 
 
 def _since(value: str) -> datetime:

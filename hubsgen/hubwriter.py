@@ -13,7 +13,7 @@ from hubs.errors import ConfigError, WidgetError
 from hubs.models import Hub, WidgetInstance
 from hubs.names import check_hub_name
 from hubs.render import NO_VERSIONS, Fragment, Renderer, Versions
-from hubsgen.output import Output
+from hubsgen.output import TEMP_PREFIX, Output
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,6 @@ class HubWriter:
     def _prune_widgets(self, hub: str, keep: set[str], result: HubResult) -> None:
         directory = self.out.path(hub, "widgets")
         for path in sorted(directory.iterdir()) if directory.is_dir() else ():
-            if path.name not in keep:
+            if path.name not in keep and not path.name.startswith(TEMP_PREFIX):  # maybe mid-write
                 self.out.remove(path)
                 result.removed += 1

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from hubs.errors import HubsError
+from hubs.errors import HubsError, OutputError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,18 @@ def replace_file(path: Path, payload: bytes) -> bool:
         os.unlink(tmp)  # never leave a half-written file behind
         raise
     return True
+
+
+@contextmanager
+def full_disk_named(root: Path) -> Iterator[None]:
+    """Turn a full disk under *root* into a sentence saying where and what to do."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise OutputError(f"no space left for the output directory {root} ({e.strerror}): "
+                          "free some space there, then build again") from e
 
 
 _temp_numbers = itertools.count()

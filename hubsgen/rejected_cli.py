@@ -18,6 +18,7 @@ from hubs.db import create_schema, open_engine, session_factory
 from hubs.errors import ConfigError
 from hubs.models import QuarantinedMessage
 from hubsgen.cli import _settings, cli, db_option, out_option
+from hubsgen.terminal import echo
 
 STAGES = ("decode", "check", "understand", "read", "handle")
 
@@ -42,7 +43,7 @@ def list_rejected(obj: dict[str, object], stage: str | None, limit: int, as_json
             if as_json:
                 click.echo(json.dumps(_summary(entry)))
             else:
-                click.echo(f"{entry.id:>6}  {entry.last_seen:%Y-%m-%d %H:%M:%S}  "
+                echo(f"{entry.id:>6}  {entry.last_seen:%Y-%m-%d %H:%M:%S}  "
                            f"x{entry.seen:<3} {entry.stage:<10} {entry.msg_id or '(no id)'}  "
                            f"{entry.topic or '(no topic)'}\n        {entry.reason}")
         if not found and not as_json:
@@ -67,10 +68,11 @@ def show(obj: dict[str, object], entry_id: int, as_json: bool, db_url: str | Non
                                    "payload": payload}))
             return
         for label, value in _summary(entry).items():
-            click.echo(f"{label + ':':<12} {value}")
-        click.echo(f"{'headers:':<12} {json.dumps(entry.headers, sort_keys=True)}")
-        click.echo(f"payload ({len(entry.payload)} bytes):")
-        click.echo(quarantine.printable(_pretty(payload)))
+            echo(f"{label + ':':<12} {value}")
+        echo(f"{'headers:':<12} {json.dumps(entry.headers, sort_keys=True)}")
+        echo(f"payload ({len(entry.payload)} bytes):")
+        for line in _pretty(payload).splitlines():
+            echo(line)
 
 
 @rejected.command()

@@ -135,12 +135,24 @@ def test_hub_create_refuses_bad_and_taken_names(site: Site, args: list[str], err
 def test_commands_other_than_create_refuse_a_database_without_hubs(
         site: Site, tmp_path: Path) -> None:
     """Assert a mistyped --db is refused instead of becoming a new, empty database."""
-    typo = f"sqlite:///{tmp_path / 'typo.db'}"
+    typo = tmp_path / "typo.db"
+    empty = tmp_path / "empty.db"
+    empty.touch()
     for command in (["hub", "list"], ["hub", "show", "designteam"],
                     ["member", "add", "designteam", "ralph", "--out", str(site.out)]):
-        result = CliRunner(env={"HUBSGEN_BUS": None}).invoke(cli, [*command, "--db", typo])
+        result = CliRunner(env={"HUBSGEN_BUS": None}).invoke(
+            cli, [*command, "--db", f"sqlite:///{typo}"])
         assert result.exit_code == 1, result.output
-        assert "has no hubs yet: create the first with hubsgen hub create" in result.stderr
+        assert result.stderr == (f"Error: database {typo} does not exist: create it with "
+                                 f"python populate.py --db sqlite:///{typo} (demo data), or "
+                                 f"start empty with hubsgen hub create NAME --db "
+                                 f"sqlite:///{typo}\n")
+        assert not typo.exists()
+        result = CliRunner(env={"HUBSGEN_BUS": None}).invoke(
+            cli, [*command, "--db", f"sqlite:///{empty}"])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.startswith(f"Error: database sqlite:///{empty} has no hubs tables: "
+                                        "create them with python populate.py")
 
 
 def test_a_widget_id_must_be_ascii_digits(site: Site) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -121,7 +124,6 @@ def test_one_config_change_rewrites_only_that_fragment_its_versions_and_page(sit
 def test_removed_widgets_and_hubs_are_pruned(site):
     site.build()
     boom = widget_id(site, "designteam", "boom")
-    (site.out / ".tmp-index.html.x1y2").write_bytes(b"left by a crash")
     with site.session() as s:
         s.execute(delete(WidgetInstance).where(WidgetInstance.id == boom))
         s.delete(s.scalar(select(Hub).where(Hub.name == "i18n")))
@@ -131,9 +133,49 @@ def test_removed_widgets_and_hubs_are_pruned(site):
     versions = json.loads((site.out / "designteam" / "versions.json").read_bytes())
     assert str(boom) not in versions["widgets"]
     assert not (site.out / "i18n").exists()
-    assert not (site.out / ".tmp-index.html.x1y2").exists()
     assert "i18n/index.html" not in (site.out / "index.html").read_text()
-    assert report.removed == 3
+    assert report.removed == 2
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended: a writer killed mid-write."""
+    process = subprocess.Popen([sys.executable, "-c", ""])
+    process.wait()
+    return process.pid
+
+
+def test_every_build_removes_leftover_temp_files_anywhere_but_a_live_writers(site):
+    """Assert full, skipped and --hub builds remove temp files of dead writers at any depth,
+    and keep those of a live writer (a watcher mid-write) unless they are too old for that."""
+    site.build()
+    gone = dead_pid()
+    first = [site.out / f".tmp-index.html.{gone}.0",
+             site.out / "designteam" / f".tmp-versions.json.{gone}.3",
+             site.out / "designteam" / "widgets" / f".tmp-1.json.{gone}.7",
+             site.out / "static" / f".tmp-hubs.css.{gone}.1"]
+    with subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                          stdin=subprocess.PIPE) as writer:
+        mid_write = [site.out / "ralph" / "widgets" / f".tmp-9.json.{writer.pid}.0",
+                     site.out / "ralph" / ".tmp-index.html.x1y2"]  # no pid: only age tells
+        too_old = site.out / "ralph" / f".tmp-versions.json.{writer.pid}.1"
+        for path in [*first, *mid_write, too_old]:
+            path.write_bytes(b"half a fragm")
+        an_hour_ago = time.time() - 3600
+        os.utime(too_old, (an_hour_ago, an_hour_ago))
+
+        report = site.build()
+        assert report.skipped, "temp files are no part of the stamp's tree"
+        assert not any(p.exists() for p in [*first, too_old])
+        assert all(p.exists() for p in mid_write)
+
+        later = site.out / "i18n" / "widgets" / f".tmp-5.json.{gone}.2"
+        later.write_bytes(b"{")
+        site.build("ralph")
+        assert not later.exists()
+        assert all(p.exists() for p in mid_write)
+        writer.stdin.close()
+    site.build(force=True)
+    assert list(site.out.rglob(".tmp-*")) == mid_write[1:]
 
 
 def test_building_one_hub_touches_only_it_and_the_directory(site):

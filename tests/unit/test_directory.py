@@ -6,10 +6,11 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import create_engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from hubs.db import open_engine, session_factory
+from hubs.db import session_factory
 from hubs.directory import NO_ALIASES, AliasTable, DatabaseDirectory
 from hubs.events import RawMessage
 from hubs.models import AliasKind, UserAlias
@@ -92,8 +93,8 @@ def test_a_new_alias_applies_to_the_next_message(directory, session):
 
 def test_a_directory_that_cannot_be_read_is_not_taken_for_an_empty_one(tmp_path):
     """fedmsg.meta's processors swallow errors; the database's must still reach the caller."""
-    broken = DatabaseDirectory(session_factory(
-        open_engine(f"sqlite:///{tmp_path / 'no such folder' / 'hubs.db'}")))
+    broken = DatabaseDirectory(session_factory(  # open_engine would refuse it at once
+        create_engine(f"sqlite:///{tmp_path / 'no such folder' / 'hubs.db'}")))
     with pytest.raises(OperationalError):
         understand(corpus(MEETING), broken)
 
