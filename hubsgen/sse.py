@@ -38,12 +38,18 @@ QUEUE = 64
 """Updates a slow client may fall behind by before it is dropped (it resumes on reconnect)."""
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 @dataclass(frozen=True)
 class Limits:
     max_connections: int = 10_000
     max_per_address: int = 100
     keepalive: float = 15.0
     """Seconds between keep-alive comments, well inside proxies' read timeouts."""
+    trusted_proxies: tuple[Network, ...] = ()
+    """Peers whose X-Real-IP names the client (nginx). From any other peer the header is
+    ignored: believed, it would let one client pose as any number of addresses."""
 
 
 class Client:
@@ -73,6 +79,7 @@ class EventsServer:
         self.clients: defaultdict[str, set[Client]] = defaultdict(set)
         self.per_address: Counter[str] = Counter()
         self.total = 0
+        self._warned_untrusted = False
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -153,19 +160,31 @@ class EventsServer:
             del self.per_address[client.address]
         self.total -= 1
 
-    @staticmethod
-    def _address(request: web.Request) -> str:
-        """Whom to count a stream against: the client's address (nginx on this host passes it
-        in X-Real-IP), or its /64 for IPv6, where one client holds a whole /64."""
-        peer = request.remote or ""
+    def _address(self, request: web.Request) -> str:
+        """Whom to count a stream against: its peer, or the client a trusted proxy names in
+        X-Real-IP; for IPv6 its /64, since one client holds a whole /64."""
+        address = peer = request.remote or ""
         forwarded = request.headers.get("X-Real-IP", "")
+        if forwarded and self._trusted(peer):
+            address = forwarded
+        elif forwarded and not self._warned_untrusted:
+            self._warned_untrusted = True  # once: a misconfigured proxy would say it per stream
+            log.warning("Ignoring X-Real-IP from %s, which is not a trusted proxy: its streams "
+                        "count against its own address (see hubsgen events --trusted-proxy)",
+                        peer)
         try:
-            address = forwarded if forwarded and ipaddress.ip_address(peer).is_loopback else peer
             if ipaddress.ip_address(address).version == 6:
                 return str(ipaddress.ip_network(f"{address}/64", strict=False))
         except ValueError:
             pass
-        return forwarded or peer
+        return address
+
+    def _trusted(self, peer: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.limits.trusted_proxies)
 
     async def _close_streams(self, app: web.Application) -> None:
         for clients in self.clients.values():
@@ -230,6 +249,8 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     try:
         await web.TCPSite(runner, host, port).start()
         log.info("Serving events for %s on http://%s:%d/events", out, host, port)
+        log.info("Believing X-Real-IP from %s only",
+                 ", ".join(map(str, limits.trusted_proxies)) or "no proxy")
         on_listening()
         await asyncio.wait([asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())],
                            return_when=asyncio.FIRST_COMPLETED)

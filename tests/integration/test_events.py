@@ -435,9 +435,11 @@ def test_only_events_are_served_never_a_file(site, start_shim, target):
     run(scenario())
 
 
-def test_streams_over_the_per_address_cap_get_429(site, start_shim):
-    """Behind nginx every request comes from loopback: X-Real-IP names the browser."""
-    shim = start_shim("--max-per-address", "1")
+@pytest.mark.parametrize("proxy", ["127.0.0.1", "127.0.0.0/8"])
+def test_streams_over_the_per_address_cap_get_429(site, start_shim, proxy):
+    """Behind nginx every request comes from loopback, a trusted proxy: X-Real-IP names the
+    browser, and a request without it counts against the proxy itself."""
+    shim = start_shim("--max-per-address", "1", "--trusted-proxy", proxy)
 
     async def scenario() -> None:
         async with (client() as session, stream(session, shim, "ralph"),
@@ -449,6 +451,33 @@ def test_streams_over_the_per_address_cap_get_429(site, start_shim):
             assert status == 429, "counted per forwarded address, across hubs"
 
     run(scenario())
+
+
+@pytest.mark.parametrize("options", [(), ("--trusted-proxy", "192.0.2.1"),
+                                     ("--trusted-proxy", "::1")],
+                         ids=["no-proxy", "another-proxy", "ipv6-loopback-only"])
+def test_x_real_ip_from_an_untrusted_peer_counts_against_the_peer(site, start_shim, options):
+    """A local process is no proxy: inventing a client address per stream must not take it
+    past the cap, as 3,000 streams from one process once did."""
+    shim = start_shim("--max-per-address", "50", *options)
+
+    async def scenario() -> None:
+        async with client() as session, AsyncExitStack() as streams:
+            await asyncio.gather(*(
+                streams.enter_async_context(stream(session, shim, "ralph",
+                                                   X_Real_IP=f"198.51.100.{n}"))
+                for n in range(50)))
+            for headers in ({"X_Real_IP": "198.51.100.200"}, {"X_Real_IP": "2001:db8::1"}, {}):
+                status, _, _ = await refused(session, shim, "lounge", **headers)
+                assert status == 429, f"{headers} opened stream 51 from one peer"
+        assert shim.log().count("Ignoring X-Real-IP from 127.0.0.1") == 1, shim.log()
+
+    run(scenario())
+
+
+def test_a_trusted_proxy_must_be_an_address(site, start_shim):
+    with pytest.raises(pytest.fail.Exception, match="is not|does not appear"):
+        start_shim("--trusted-proxy", "nginx")
 
 
 def test_a_closed_stream_frees_its_place_at_once(site, start_shim):

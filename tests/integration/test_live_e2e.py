@@ -54,7 +54,8 @@ class Shim:
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [str(HUBSGEN), "-v", "events", "--listen", f"127.0.0.1:{self.port}",
-                 "--out", str(self.out)], cwd=self.cwd, stdout=log, stderr=log)
+                 "--trusted-proxy", "127.0.0.1", "--out", str(self.out)],
+                cwd=self.cwd, stdout=log, stderr=log)
         wait_until(lambda: "Serving events" in log_path.read_text(), "hubsgen events up", 15)
 
     def stop(self) -> None:
