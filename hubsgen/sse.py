@@ -31,6 +31,7 @@ from watchdog.observers import Observer
 from hubs.errors import ConfigError, ServiceError
 from hubs.names import check_hub_name
 from hubsgen.hubstates import HubStates, Update
+from hubsgen.surge import Drain, release_memory, resident_megabytes
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class EventsServer:
         self.clients: defaultdict[str, set[Client]] = defaultdict(set)
         self.per_address: Counter[str] = Counter()
         self.total = 0
+        self.drain = Drain(self._release_memory)
         self._warned_untrusted = False
 
     def app(self) -> web.Application:
@@ -150,6 +152,7 @@ class EventsServer:
         self.clients[hub].add(client)
         self.per_address[client.address] += 1
         self.total += 1
+        self.drain.opened(self.total)
 
     def _leave(self, hub: str, client: Client) -> None:
         self.clients[hub].discard(client)
@@ -159,6 +162,16 @@ class EventsServer:
         if not self.per_address[client.address]:
             del self.per_address[client.address]
         self.total -= 1
+        self.drain.closed(self.total)
+
+    def _release_memory(self, peak: int) -> None:
+        """After a surge, what is still tracked (nothing but open streams) and memory freed."""
+        before = resident_megabytes()
+        release_memory()
+        log.info("A surge of %d streams drained to %d: tracking %d hubs with clients, "
+                 "%d addresses, %d tasks; memory %.0f MB, %.0f after release", peak,
+                 self.total, len(self.clients), len(self.per_address),
+                 len(asyncio.all_tasks()), before, resident_megabytes())
 
     def _address(self, request: web.Request) -> str:
         """Whom to count a stream against: its peer, or the client a trusted proxy names in
@@ -249,8 +262,10 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     try:
         await web.TCPSite(runner, host, port).start()
         log.info("Serving events for %s on http://%s:%d/events", out, host, port)
-        log.info("Believing X-Real-IP from %s only",
-                 ", ".join(map(str, limits.trusted_proxies)) or "no proxy")
+        if limits.trusted_proxies:
+            log.info("Believing X-Real-IP from %s", ", ".join(map(str, limits.trusted_proxies)))
+        else:
+            log.info("Believing no X-Real-IP: each stream counts against its peer's address")
         on_listening()
         await asyncio.wait([asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())],
                            return_when=asyncio.FIRST_COMPLETED)

@@ -544,6 +544,38 @@ def test_a_deleted_output_directory_stops_the_shim_with_an_error(site, start_shi
     assert "was deleted or moved; restart hubsgen events once it is back" in shim.log()
 
 
+def test_after_a_surge_of_streams_the_shim_tracks_nothing_and_releases_memory(site, start_shim):
+    """Per-stream state goes with its stream: once 1,500 streams have closed, the shim reports
+    nothing tracked and no stream's task left, and it hands the memory back (its log says how
+    much; not asserted, the allocator decides). It serves on as before."""
+    shim = start_shim("--max-per-address", "2000")
+    seq = page_seq(site, "ralph")
+
+    async def scenario() -> None:
+        async with client() as session:
+            async with AsyncExitStack() as streams:
+                for _ in range(6):  # 250 at a time: the listen backlog is finite
+                    await asyncio.gather(*(
+                        streams.enter_async_context(stream(session, shim, hub, since=seq))
+                        for hub in ["ralph", "lounge"] * 125))
+            await asyncio.to_thread(wait_until, lambda: DRAINED.search(shim.log()) is not None,
+                                    "the surge reported drained", TIMEOUT)
+            drained = DRAINED.search(shim.log())
+            assert drained is not None
+            assert drained.group("peak", "open", "hubs", "addresses") == ("1500", "0", "0", "0")
+            assert int(drained.group("tasks")) < 10, "a stream's task outlived its stream"
+            async with stream(session, shim, "ralph", since=seq) as again:
+                widget = change_note(site, "ralph", "After the surge")
+                assert set((await again.event()).data["widgets"]) == {widget}
+
+    run(scenario())
+
+
+DRAINED = re.compile(r"A surge of (?P<peak>\d+) streams drained to (?P<open>\d+): tracking "
+                     r"(?P<hubs>\d+) hubs with clients, (?P<addresses>\d+) addresses, "
+                     r"(?P<tasks>\d+) tasks")
+
+
 def test_one_rebuild_reaches_two_hundred_streams(site, start_shim):
     shim = start_shim("--max-per-address", "500")
     seq = page_seq(site, "ralph")
