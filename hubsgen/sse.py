@@ -165,7 +165,8 @@ class EventsServer:
         self.drain.closed(self.total)
 
     def _release_memory(self, peak: int) -> None:
-        """After a surge, what is still tracked (nothing but open streams) and memory freed."""
+        """Hand a drained surge's memory back; log what is still tracked (only open streams
+        should be) and the size before and after."""
         before = resident_megabytes()
         release_memory()
         log.info("A surge of %d streams drained to %d: tracking %d hubs with clients, "
