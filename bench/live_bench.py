@@ -79,7 +79,10 @@ def publish_to_dom(base: str, build: Path, pub: zmq.Socket, samples: int) -> lis
                                              args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.goto(f"{base}/ralph/")
-        page.wait_for_function("document.querySelector('.live-badge')?.dataset.state === 'live'")
+        # Functions, not expressions: Playwright evals an expression at each poll, which the
+        # site's Content-Security-Policy refuses.
+        page.wait_for_function("() => document.querySelector('.live-badge')?.dataset.state"
+                               " === 'live'")
         page.evaluate(WATCH_DOM, widget)
         wait_ready(page, pub)
         latencies = []
@@ -87,7 +90,8 @@ def publish_to_dom(base: str, build: Path, pub: zmq.Socket, samples: int) -> lis
             seen = page.evaluate("window.changes.length")
             sent = time.time() * 1000
             pub.send_multipart(award("ralph", 100_000 + n))
-            page.wait_for_function(f"window.changes.length > {seen}", timeout=30_000)
+            page.wait_for_function("(seen) => window.changes.length > seen", arg=seen,
+                                   timeout=30_000)
             changed_at = page.evaluate(f"window.changes[{seen}][0]")
             latencies.append((changed_at - sent) / 1000)
             time.sleep(0.3)  # one at a time: each sample is one message's journey
@@ -101,7 +105,8 @@ def wait_ready(page, pub: zmq.Socket) -> None:  # type: ignore[no-untyped-def]
         seen = page.evaluate("window.changes.length")
         pub.send_multipart(award("ralph", -1 - n))
         try:
-            page.wait_for_function(f"window.changes.length > {seen}", timeout=1000)
+            page.wait_for_function("(seen) => window.changes.length > seen", arg=seen,
+                                   timeout=1000)
             return
         except Exception:  # noqa: BLE001 - Playwright's timeout: probe again
             continue

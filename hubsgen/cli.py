@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from hubsgen.terminal import printable
 if TYPE_CHECKING:
     from hubsgen.build import BuildReport
     from hubsgen.sources import Source
+    from hubsgen.sse import Network
 
 
 class HubsGroup(click.Group):
@@ -243,19 +245,32 @@ def backfill(obj: dict[str, object], url: str, since: str, db_url: str | None,
                or "No messages")
 
 
+def _networks(_ctx: click.Context, _param: click.Parameter,
+              values: tuple[str, ...]) -> tuple[Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(value, strict=False) for value in values)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--trusted-proxy") from e
+
+
 @cli.command()
 @click.option("--listen", default="127.0.0.1:8081", show_default=True, metavar="HOST:PORT",
               help="Where to answer /events (behind nginx).")
 @click.option("--max-connections", type=click.IntRange(min=1), default=10_000,
               show_default=True, help="Open event streams in all.")
 @click.option("--max-per-address", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Open event streams per client address (nginx's X-Real-IP).")
+              help="Open event streams per client address (X-Real-IP from a trusted proxy, "
+                   "else the peer's).")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS[/BITS]",
+              callback=_networks,
+              help="Believe X-Real-IP from this address or network (repeatable; nginx on "
+                   "this host: 127.0.0.1). From other peers it is ignored.")
 @click.option("--keepalive", type=click.FloatRange(min=0.1), default=15.0, show_default=True,
               metavar="SECONDS", help="Seconds between keep-alive comments on idle streams.")
 @out_option
 @click.pass_obj
 def events(obj: dict[str, object], listen: str, max_connections: int, max_per_address: int,
-           keepalive: float, out_dir: Path | None) -> None:
+           trusted_proxies: tuple[Network, ...], keepalive: float, out_dir: Path | None) -> None:
     """Stream which widgets changed to open hub pages (server-sent events)."""
     import asyncio
     import signal
@@ -273,7 +288,8 @@ def events(obj: dict[str, object], listen: str, max_connections: int, max_per_ad
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         await serve_events(settings.out_dir, host or "127.0.0.1", int(port),
-                           Limits(max_connections, max_per_address, keepalive), stop)
+                           Limits(max_connections, max_per_address, keepalive, trusted_proxies),
+                           stop)
 
     asyncio.run(main())
 

@@ -31,11 +31,15 @@ from watchdog.observers import Observer
 from hubs.errors import ConfigError, ServiceError
 from hubs.names import check_hub_name
 from hubsgen.hubstates import HubStates, Update
+from hubsgen.surge import Drain, release_memory, resident_megabytes
 
 log = logging.getLogger(__name__)
 
 QUEUE = 64
 """Updates a slow client may fall behind by before it is dropped (it resumes on reconnect)."""
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class Limits:
     max_per_address: int = 100
     keepalive: float = 15.0
     """Seconds between keep-alive comments, well inside proxies' read timeouts."""
+    trusted_proxies: tuple[Network, ...] = ()
+    """Peers whose X-Real-IP names the client (nginx). From any other peer the header is
+    ignored: believed, it would let one client pose as any number of addresses."""
 
 
 class Client:
@@ -73,6 +80,8 @@ class EventsServer:
         self.clients: defaultdict[str, set[Client]] = defaultdict(set)
         self.per_address: Counter[str] = Counter()
         self.total = 0
+        self.drain = Drain(self._release_memory)
+        self._warned_untrusted = False
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -143,6 +152,7 @@ class EventsServer:
         self.clients[hub].add(client)
         self.per_address[client.address] += 1
         self.total += 1
+        self.drain.opened(self.total)
 
     def _leave(self, hub: str, client: Client) -> None:
         self.clients[hub].discard(client)
@@ -152,20 +162,43 @@ class EventsServer:
         if not self.per_address[client.address]:
             del self.per_address[client.address]
         self.total -= 1
+        self.drain.closed(self.total)
 
-    @staticmethod
-    def _address(request: web.Request) -> str:
-        """Whom to count a stream against: the client's address (nginx on this host passes it
-        in X-Real-IP), or its /64 for IPv6, where one client holds a whole /64."""
-        peer = request.remote or ""
+    def _release_memory(self, peak: int) -> None:
+        """Hand a drained surge's memory back; log what is still tracked (only open streams
+        should be) and the size before and after."""
+        before = resident_megabytes()
+        release_memory()
+        log.info("A surge of %d streams drained to %d: tracking %d hubs with clients, "
+                 "%d addresses, %d tasks; memory %.0f MB, %.0f after release", peak,
+                 self.total, len(self.clients), len(self.per_address),
+                 len(asyncio.all_tasks()), before, resident_megabytes())
+
+    def _address(self, request: web.Request) -> str:
+        """Whom to count a stream against: its peer, or the client a trusted proxy names in
+        X-Real-IP; for IPv6 its /64, since one client holds a whole /64."""
+        address = peer = request.remote or ""
         forwarded = request.headers.get("X-Real-IP", "")
+        if forwarded and self._trusted(peer):
+            address = forwarded
+        elif forwarded and not self._warned_untrusted:
+            self._warned_untrusted = True  # once: a misconfigured proxy would say it per stream
+            log.warning("Ignoring X-Real-IP from %s, which is not a trusted proxy: its streams "
+                        "count against its own address (see hubsgen events --trusted-proxy)",
+                        peer)
         try:
-            address = forwarded if forwarded and ipaddress.ip_address(peer).is_loopback else peer
             if ipaddress.ip_address(address).version == 6:
                 return str(ipaddress.ip_network(f"{address}/64", strict=False))
         except ValueError:
             pass
-        return forwarded or peer
+        return address
+
+    def _trusted(self, peer: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.limits.trusted_proxies)
 
     async def _close_streams(self, app: web.Application) -> None:
         for clients in self.clients.values():
@@ -230,6 +263,10 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     try:
         await web.TCPSite(runner, host, port).start()
         log.info("Serving events for %s on http://%s:%d/events", out, host, port)
+        if limits.trusted_proxies:
+            log.info("Believing X-Real-IP from %s", ", ".join(map(str, limits.trusted_proxies)))
+        else:
+            log.info("Believing no X-Real-IP: each stream counts against its peer's address")
         on_listening()
         await asyncio.wait([asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())],
                            return_when=asyncio.FIRST_COMPLETED)

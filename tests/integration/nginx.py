@@ -1,9 +1,10 @@
 """A real nginx serving a built site with the shipped deploy/nginx/hubs.conf.
 
 Only the three deployment lines of that file change (where it listens, the build directory,
-the events upstream), so tests behind it exercise production's caching, gzip, 404 and proxy
-settings. nginx runs in the foreground as a child process, everything it writes under the
-test's directory, and is always stopped.
+the events upstream), so tests behind it exercise production's caching, gzip, 404, proxy and
+security header settings. The headers snippet it includes is the shipped one too, in snippets/
+beside nginx.conf as in /etc/nginx. nginx runs in the foreground as a child process,
+everything it writes under the test's directory, and is always stopped.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.conftest import require
 from tests.ports import free_port
 
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "hubs.conf"
+HEADERS = SHIPPED.with_name("hubs-headers.conf")
 LISTEN, ROOT, UPSTREAM = "listen 80;", "root /srv/hubs/build;", "server 127.0.0.1:8081;"
 TEMP_KINDS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -91,6 +93,8 @@ def running_nginx(build_dir: Path, upstream: str, tmp_path: Path) -> Iterator[st
     work = tmp_path / "nginx"
     work.mkdir()
     port = free_port()
+    (work / "snippets").mkdir()
+    shutil.copy(HEADERS, work / "snippets" / HEADERS.name)
     site = work / "hubs.conf"
     site.write_text(site_config(f"127.0.0.1:{port}", build_dir.resolve(), upstream))
     conf = work / "nginx.conf"

@@ -435,9 +435,11 @@ def test_only_events_are_served_never_a_file(site, start_shim, target):
     run(scenario())
 
 
-def test_streams_over_the_per_address_cap_get_429(site, start_shim):
-    """Behind nginx every request comes from loopback: X-Real-IP names the browser."""
-    shim = start_shim("--max-per-address", "1")
+@pytest.mark.parametrize("proxy", ["127.0.0.1", "127.0.0.0/8"])
+def test_streams_over_the_per_address_cap_get_429(site, start_shim, proxy):
+    """Behind nginx every request comes from loopback, a trusted proxy: X-Real-IP names the
+    browser, and a request without it counts against the proxy itself."""
+    shim = start_shim("--max-per-address", "1", "--trusted-proxy", proxy)
 
     async def scenario() -> None:
         async with (client() as session, stream(session, shim, "ralph"),
@@ -447,6 +449,28 @@ def test_streams_over_the_per_address_cap_get_429(site, start_shim):
             assert (status, retry_after is not None) == (429, True)
             status, _, _ = await refused(session, shim, "lounge", X_Real_IP="203.0.113.1")
             assert status == 429, "counted per forwarded address, across hubs"
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("options", [(), ("--trusted-proxy", "192.0.2.1"),
+                                     ("--trusted-proxy", "::1")],
+                         ids=["no-proxy", "another-proxy", "ipv6-loopback-only"])
+def test_x_real_ip_from_an_untrusted_peer_counts_against_the_peer(site, start_shim, options):
+    """A local process is no proxy: inventing a client address per stream must not take it
+    past the cap, as 3,000 streams from one process once did."""
+    shim = start_shim("--max-per-address", "50", *options)
+
+    async def scenario() -> None:
+        async with client() as session, AsyncExitStack() as streams:
+            await asyncio.gather(*(
+                streams.enter_async_context(stream(session, shim, "ralph",
+                                                   X_Real_IP=f"198.51.100.{n}"))
+                for n in range(50)))
+            for headers in ({"X_Real_IP": "198.51.100.200"}, {"X_Real_IP": "2001:db8::1"}, {}):
+                status, _, _ = await refused(session, shim, "lounge", **headers)
+                assert status == 429, f"{headers} opened stream 51 from one peer"
+        assert shim.log().count("Ignoring X-Real-IP from 127.0.0.1") == 1, shim.log()
 
     run(scenario())
 
@@ -513,6 +537,38 @@ def test_a_deleted_output_directory_stops_the_shim_with_an_error(site, start_shi
     code = shim.process.wait(10)
     assert code == 1, shim.log()
     assert "was deleted or moved; restart hubsgen events once it is back" in shim.log()
+
+
+def test_after_a_surge_of_streams_the_shim_tracks_nothing_and_releases_memory(site, start_shim):
+    """Per-stream state goes with its stream: once 1,500 streams have closed, the shim reports
+    nothing tracked and no stream's task left, and it hands the memory back (its log says how
+    much; not asserted, the allocator decides). It serves on as before."""
+    shim = start_shim("--max-per-address", "2000")
+    seq = page_seq(site, "ralph")
+
+    async def scenario() -> None:
+        async with client() as session:
+            async with AsyncExitStack() as streams:
+                for _ in range(6):  # 250 at a time: the listen backlog is finite
+                    await asyncio.gather(*(
+                        streams.enter_async_context(stream(session, shim, hub, since=seq))
+                        for hub in ["ralph", "lounge"] * 125))
+            await asyncio.to_thread(wait_until, lambda: DRAINED.search(shim.log()) is not None,
+                                    "the surge reported drained", TIMEOUT)
+            drained = DRAINED.search(shim.log())
+            assert drained is not None
+            assert drained.group("peak", "open", "hubs", "addresses") == ("1500", "0", "0", "0")
+            assert int(drained.group("tasks")) < 10, "a stream's task outlived its stream"
+            async with stream(session, shim, "ralph", since=seq) as again:
+                widget = change_note(site, "ralph", "After the surge")
+                assert set((await again.event()).data["widgets"]) == {widget}
+
+    run(scenario())
+
+
+DRAINED = re.compile(r"A surge of (?P<peak>\d+) streams drained to (?P<open>\d+): tracking "
+                     r"(?P<hubs>\d+) hubs with clients, (?P<addresses>\d+) addresses, "
+                     r"(?P<tasks>\d+) tasks")
 
 
 def test_one_rebuild_reaches_two_hundred_streams(site, start_shim):

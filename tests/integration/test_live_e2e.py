@@ -1,6 +1,7 @@
 """The whole live path as deployed: a fedmsg message on loopback, ``hubsgen watch`` rewriting the
 fragment, ``hubsgen events`` announcing it, nginx (the shipped config) in front, and the hub
-page open in Debian's Chromium swapping in just that widget."""
+page open in Debian's Chromium swapping in just that widget, under the shipped
+Content-Security-Policy, which nothing on the page may violate."""
 
 from __future__ import annotations
 
@@ -30,7 +31,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-BADGE_STATE = "document.querySelector('.live-badge')?.dataset.state"
+RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(
+    `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}`
+    + `:${e.lineNumber}`));
+"""
+"""Runs before the page's own scripts: every CSP violation in the document, as text."""
 
 
 class Shim:
@@ -47,7 +54,8 @@ class Shim:
         with log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [str(HUBSGEN), "-v", "events", "--listen", f"127.0.0.1:{self.port}",
-                 "--out", str(self.out)], cwd=self.cwd, stdout=log, stderr=log)
+                 "--trusted-proxy", "127.0.0.1", "--out", str(self.out)],
+                cwd=self.cwd, stdout=log, stderr=log)
         wait_until(lambda: "Serving events" in log_path.read_text(), "hubsgen events up", 15)
 
     def stop(self) -> None:
@@ -95,12 +103,37 @@ def stack(sqlite_url: str, tmp_path: Path) -> Iterator[Stack]:
         shim.stop()
 
 
-def open_live_page(browser: Any, stack: Stack) -> Any:
-    """ralph's page through nginx, once its client says it is live."""
+@dataclass
+class LivePage:
+    """A page in Chromium and what it said about the Content-Security-Policy."""
+
+    page: Any
+    console: list[str]
+
+    def violations(self) -> list[str]:
+        """What the policy blocked: violation events, and Chromium's console refusals."""
+        return [*self.page.evaluate("window.cspViolations"),
+                *(text for text in self.console if "Content Security Policy" in text)]
+
+
+def open_live_page(browser: Any, stack: Stack) -> LivePage:
+    """ralph's page through nginx, under the shipped policy, once its client says it is live."""
     page = browser.new_page()
-    page.goto(f"{stack.base}/ralph/")
-    page.wait_for_function(f"{BADGE_STATE} === 'live'")
-    return page
+    page.add_init_script(RECORD_VIOLATIONS)
+    live = LivePage(page, [])
+    page.on("console", lambda message: live.console.append(message.text))
+    response = page.goto(f"{stack.base}/ralph/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    badge_says(page, "live")
+    return live
+
+
+def badge_says(page: Any, state: str, timeout: float = 30_000) -> None:
+    """Wait until the live badge shows *state*. A function, not an expression: Playwright
+    evaluates an expression anew at each poll, which the policy refuses (no 'unsafe-eval')."""
+    page.wait_for_function(
+        "(state) => document.querySelector('.live-badge')?.dataset.state === state",
+        arg=state, timeout=timeout)
 
 
 def badges_show(page: Any, widget: int, name: str) -> None:
@@ -117,7 +150,8 @@ def test_an_award_redraws_only_that_widget_via_events_then_polling_then_events_a
     with watching("--source", "fedmsg", "--endpoint", endpoint, "--db", site.db_url,
                   "--out", str(site.out), cwd=tmp_path, config=stack.config) as watch:
         join(watch, publish)
-        page = open_live_page(browser, stack)
+        live = open_live_page(browser, stack)
+        page = live.page
         page.evaluate("""(id) => {
             const note = document.getElementById('widget-' + id);
             window.noteNode = note.firstElementChild;
@@ -132,15 +166,16 @@ def test_an_award_redraws_only_that_widget_via_events_then_polling_then_events_a
         }""", sticky), "the other widget was redrawn"
 
         stack.shim.stop()
-        page.wait_for_function(f"{BADGE_STATE} === 'catching-up'", timeout=20_000)
+        badge_says(page, "catching-up", timeout=20_000)
         publish("fedbadges", "badge.award", badge_award_body("ralph", "by-polling"))
         badges_show(page, site.ralph_badges, "By-Polling")
 
         stack.shim.start()
-        page.wait_for_function(f"{BADGE_STATE} === 'live'", timeout=30_000)
+        badge_says(page, "live")
         publish("fedbadges", "badge.award", badge_award_body("ralph", "events-again"))
         badges_show(page, site.ralph_badges, "Events-Again")
         watch.stop()
+    assert live.violations() == []
 
 
 def test_without_javascript_the_page_shows_the_update_on_reload(
@@ -171,7 +206,8 @@ def test_hostile_markup_in_a_message_stays_inert_in_the_live_page(
     with watching("--source", "fedmsg", "--endpoint", endpoint, "--db", site.db_url,
                   "--out", str(site.out), cwd=tmp_path, config=stack.config) as watch:
         join(watch, publish)
-        page = open_live_page(browser, stack)
+        live = open_live_page(browser, stack)
+        page = live.page
         publish("fedbadges", "badge.award", body)
         badges_show(page, site.ralph_badges, "Evil <img")  # the markup shows as text
         watch.stop()
@@ -179,3 +215,25 @@ def test_hostile_markup_in_a_message_stays_inert_in_the_live_page(
     assert page.evaluate("window.pwned") is None
     assert page.query_selector(f"{widget} script") is None
     assert page.query_selector(f"{widget} img[src='x']") is None
+    assert live.violations() == []
+
+
+def test_the_policy_blocks_inline_script_and_style_in_the_browser(
+        stack: Stack, browser: Any) -> None:
+    """The control for the tests above: the policy is in force, and what it blocks is seen."""
+    live = open_live_page(browser, stack)
+    assert live.violations() == []
+    live.page.evaluate("""() => {
+        const note = document.querySelector('.widget');
+        note.insertAdjacentHTML('beforeend', '<p id="styled" style="color: red">Red</p>');
+        const script = document.createElement('script');
+        script.textContent = 'window.inlineRan = true';
+        document.body.append(script);
+    }""")
+    live.page.wait_for_function("() => window.cspViolations.length >= 2")
+    assert live.page.evaluate("window.inlineRan") is None
+    assert live.page.evaluate(
+        "getComputedStyle(document.getElementById('styled')).color") != "rgb(255, 0, 0)"
+    directives = sorted(v.split()[0] for v in live.page.evaluate("window.cspViolations"))
+    assert directives == ["script-src-elem", "style-src-attr"]
+    assert any("Content Security Policy" in text for text in live.console)

@@ -22,6 +22,13 @@ from tests.integration.watching import SmallSite, build_small_site
 NO_UPSTREAM = "127.0.0.1:9"
 """Nothing listens there: only the events test starts an upstream, and its own nginx."""
 
+POLICY = {"default-src": "'none'", "script-src": "'self'", "style-src": "'self'",
+          "img-src": "'self' https:", "connect-src": "'self'", "base-uri": "'none'",
+          "form-action": "'none'", "frame-ancestors": "'none'"}
+"""The Content-Security-Policy, directive by directive: no inline script or style anywhere."""
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "strict-origin-when-cross-origin"}
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -133,6 +140,43 @@ def test_directories_are_not_listed(site, base):
     assert f"{site.ralph_badges}.json".encode() not in reply.body
 
 
+def directives(policy: str) -> dict[str, str]:
+    """A Content-Security-Policy as {directive: sources}."""
+    pairs = (part.strip().partition(" ") for part in policy.split(";") if part.strip())
+    return {name: sources for name, _, sources in pairs}
+
+
+def assert_security_headers(headers: Message, path: str) -> None:
+    """Each header once, as shipped: a location that forgot the snippet sends none."""
+    policies = headers.get_all("Content-Security-Policy") or []
+    assert len(policies) == 1, f"{path}: Content-Security-Policy {policies}"
+    assert directives(policies[0]) == POLICY
+    for name, value in SECURITY_HEADERS.items():
+        assert headers.get_all(name) == [value], f"{path}: {name}"
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/", 200), ("/ralph/", 200), ("/ralph/versions.json", 200), ("fragment", 200),
+    ("css", 200), ("/nobody/", 404), ("/static/hubs.0000000000.css", 404),
+    ("/ralph/.htpasswd", 404), ("/ralph/widgets/", 403), ("/events?hub=ralph", 502)],
+    ids=["directory", "page", "versions", "fragment", "static", "missing", "missing-static",
+         "dotfile", "listing", "events-down"])
+def test_every_response_carries_the_security_headers(site, base, path, status):
+    """Each location sets its own headers, so each must include the snippet; error pages too."""
+    if path in ("fragment", "css"):
+        path = served(site, path)[0]
+    reply = get(base, path)
+    assert reply.status == status
+    assert_security_headers(reply.headers, path)
+
+
+def test_a_revalidated_page_keeps_the_security_headers(site, base):
+    path, _ = served(site, "page")
+    again = get(base, path, {"If-None-Match": get(base, path).headers["ETag"]})
+    assert again.status == 304
+    assert_security_headers(again.headers, path)
+
+
 def test_server_does_not_announce_its_version(base):
     assert get(base, "/").headers["Server"] == "nginx"
 
@@ -200,6 +244,7 @@ def test_events_are_streamed_unbuffered_with_the_client_address(site, tmp_path):
             response = connection.getresponse()
             assert response.status == 200
             assert response.headers["Content-Type"] == "text/event-stream"
+            assert_security_headers(response.headers, "/events")
             assert read_event(response) == b"retry: 3000\n"
             assert read_event(response).startswith(b"id: 1\n")
             assert not upstream.finished.is_set(), "nginx held the event until the stream ended"

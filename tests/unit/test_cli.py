@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import shlex
+from pathlib import Path
+
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
@@ -102,3 +106,23 @@ def test_log_json_writes_one_object_per_line(sqlite_url, tmp_path):
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert any(r["message"] == "Wrote designteam/index.html" and r["level"] == "info"
                for r in records)
+
+
+def test_a_trusted_proxy_must_be_an_address_or_network(tmp_path):
+    result = CliRunner().invoke(cli, ["events", "--trusted-proxy", "nginx", "--out",
+                                      str(tmp_path)])
+    assert result.exit_code == 2
+    assert "Invalid value for --trusted-proxy: 'nginx'" in result.output
+
+
+def test_the_shipped_events_unit_trusts_only_nginx_on_the_same_host():
+    """nginx's upstream is the shim's --listen address on loopback, so nginx connects from
+    127.0.0.1: that, and nothing wider, is the proxy the unit must trust."""
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    unit = (deploy / "hubsgen-events.service").read_text(encoding="utf-8")
+    [exec_start] = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    args = shlex.split(exec_start)
+    params = cli.commands["events"].make_context("events", args[args.index("events") + 1:]).params
+    assert params["trusted_proxies"] == (ipaddress.ip_network("127.0.0.1"),)
+    upstream = f"server {params['listen']};"
+    assert upstream in (deploy / "nginx" / "hubs.conf").read_text(encoding="utf-8")
