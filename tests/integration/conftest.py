@@ -1,4 +1,4 @@
-"""Fixtures of the integration tests: a fedmsg publisher on loopback."""
+"""Fixtures of the integration tests: a fedmsg publisher on loopback, a RabbitMQ virtual host."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import fedmsg
 import pytest
 
 from tests.integration.bus import Publish
+from tests.integration.rabbitmq import private_vhost
 from tests.ports import free_port
 
 
@@ -41,3 +42,10 @@ def publish(endpoint: str) -> Publish:
         return str(sent[0]["msg_id"])
 
     return publish
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> Iterator[str]:
+    """The URL of this session's own RabbitMQ virtual host (see tests.integration.rabbitmq)."""
+    with private_vhost() as url:
+        yield url

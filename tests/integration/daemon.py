@@ -12,25 +12,21 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pika
 import pika.exceptions
-from fedora_messaging import api
-from fedora_messaging import config as fm_config
 from sqlalchemy.orm import Session
 
 from hubs.testing import add_hub, make_engine
 from tests.conftest import require
+from tests.integration.rabbitmq import publisher
+from tests.timing import POLL, seconds
 
 HUBSGEN = Path(sys.executable).parent / "hubsgen"
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-POLL = 0.02  # seconds between looks at a condition
 
 
 def build_user_site(root: Path, usernames: Sequence[str]) -> list[str]:
@@ -45,7 +41,7 @@ def build_user_site(root: Path, usernames: Sequence[str]) -> list[str]:
     engine.dispose()
     args = ["--db", db_url, "--out", str(root / "build")]
     subprocess.run([str(HUBSGEN), "build", *args], check=True,  # noqa: S603 - our own script
-                   capture_output=True, timeout=300)
+                   capture_output=True, timeout=seconds(300))
     return args
 
 
@@ -72,14 +68,16 @@ class Daemon:
         return self.out_path.read_text(errors="replace")
 
     def wait_for[T](self, condition: Callable[[], T | None], timeout: float, what: str) -> T:
-        """Poll *condition* until it is truthy; fail if the deadline passes or the daemon ends."""
-        deadline = time.monotonic() + timeout
+        """Poll *condition* until it is truthy; fail if *timeout* nominal seconds (see
+        tests.timing) pass or the daemon ends."""
+        limit = seconds(timeout)
+        deadline = time.monotonic() + limit
         while True:
             value = condition()
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise AssertionError(f"no {what} within {timeout} s; log:\n{self.log()}")
+                raise AssertionError(f"no {what} within {limit:.0f} s; log:\n{self.log()}")
             try:
                 code = self.process.wait(timeout=POLL)
             except subprocess.TimeoutExpired:
@@ -100,9 +98,9 @@ class Daemon:
 
     def wait(self, timeout: float = 60) -> int:
         try:
-            return self.process.wait(timeout=timeout)
+            return self.process.wait(timeout=seconds(timeout))
         except subprocess.TimeoutExpired:
-            raise AssertionError(f"hubsgen watch still running after {timeout} s; "
+            raise AssertionError(f"hubsgen watch still running after {seconds(timeout):.0f} s; "
                                  f"log:\n{self.log()}") from None
 
     def reap(self) -> None:
@@ -110,7 +108,7 @@ class Daemon:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=seconds(10))
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process.wait()
@@ -129,17 +127,6 @@ def watching(args: Sequence[str], log_path: Path, env: Mapping[str, str] | None 
         daemon.reap()
 
 
-def wait_until[T](condition: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Poll *condition* until it is truthy, or fail when the deadline passes."""
-    deadline = time.monotonic() + timeout
-    idle = threading.Event()  # never set: waiting on it is the pause between looks
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        idle.wait(POLL)
-    return value
-
-
 class Broker:
     """Our side of RabbitMQ: publish as Fedora's applications do, or raw bytes; count queues.
 
@@ -148,7 +135,7 @@ class Broker:
     side by side would share, each stealing the others' messages.
     """
 
-    def __init__(self, url: str = AMQP_URL) -> None:
+    def __init__(self, url: str) -> None:
         try:
             self.connection = pika.BlockingConnection(pika.URLParameters(url))
         except pika.exceptions.AMQPError as e:
@@ -156,8 +143,7 @@ class Broker:
         self.channel = self.connection.channel()
         self.url = url
         self.queues: list[str] = []
-        fm_config.conf.load_config()
-        fm_config.conf["amqp_url"] = url
+        self.publish = publisher(url)
 
     def queue_config(self, path: Path, queue: str, topics: Sequence[str]) -> dict[str, str]:
         """Write a fedora-messaging file for a durable *queue* bound to *topics* and declare it
@@ -182,13 +168,6 @@ routing_keys = [{keys}]
         self.queues.append(queue)
         return {"FEDORA_MESSAGING_CONF": str(path)}
 
-    @staticmethod
-    def publish(topic: str, body: Mapping[str, Any]) -> str:
-        """Publish with fedora_messaging.api.publish; the message's id."""
-        message = api.Message(topic=topic, body=dict(body))
-        api.publish(message, timeout=10)
-        return str(message.id)
-
     def publish_raw(self, topic: str, body: bytes, msg_id: str) -> None:
         """Bytes no fedora-messaging publisher would send, with its properties and headers."""
         headers = {"fedora_messaging_schema": "base.message", "fedora_messaging_severity": 20,
@@ -209,9 +188,9 @@ routing_keys = [{keys}]
 
 
 @contextmanager
-def broker() -> Iterator[Broker]:
-    """A Broker whose queues are deleted afterwards."""
-    bus = Broker()
+def broker(url: str) -> Iterator[Broker]:
+    """A Broker on the virtual host at *url* whose queues are deleted afterwards."""
+    bus = Broker(url)
     try:
         yield bus
     finally:

@@ -24,6 +24,7 @@ import pytest
 
 from tests.conftest import require
 from tests.ports import free_port
+from tests.timing import seconds
 
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "hubs.conf"
 HEADERS = SHIPPED.with_name("hubs-headers.conf")
@@ -100,7 +101,7 @@ def running_nginx(build_dir: Path, upstream: str, tmp_path: Path) -> Iterator[st
     conf = work / "nginx.conf"
     conf.write_text(main_config(work, site))
     command = [binary, "-p", str(work), "-e", str(work / "error.log"), "-c", str(conf)]
-    checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=30,
+    checked = subprocess.run([*command, "-t"], capture_output=True, text=True, timeout=seconds(30),
                              check=False)
     if checked.returncode != 0:
         pytest.fail(f"nginx -t rejected {site}:\n{checked.stderr}")
@@ -113,15 +114,15 @@ def running_nginx(build_dir: Path, upstream: str, tmp_path: Path) -> Iterator[st
     finally:
         process.terminate()  # SIGTERM: fast shutdown, open event streams included
         try:
-            process.wait(10)
+            process.wait(seconds(10))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
 
 
 def _wait_for_port(process: subprocess.Popen[bytes], port: int, work: Path,
-                   timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+                   timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds(timeout)
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()

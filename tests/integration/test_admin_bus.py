@@ -18,19 +18,18 @@ import zmq
 
 from hubsgen.sources.amqp import AmqpSource, queue_name
 from tests.integration.bus import Publish, join
+from tests.integration.rabbitmq import channel, ready_count
 from tests.integration.watching import (
-    AMQP_URL,
     HUBSGEN,
     SmallSite,
-    amqp_channel,
     build_small_site,
     changed_since,
-    ready_count,
     snapshot,
     wait_for_changes,
     watching,
 )
 from tests.ports import free_port
+from tests.timing import seconds
 
 NOTE = "Something **happens** here"
 
@@ -69,7 +68,7 @@ def relay(endpoint: str) -> Iterator[Relay]:
     thread = threading.Thread(target=forward, name="relay")
     thread.start()
     try:
-        assert bound.wait(5), "the relay could not bind its endpoints"
+        assert bound.wait(seconds(5)), "the relay could not bind its endpoints"
         yield relay
     finally:
         stop.set()
@@ -83,7 +82,8 @@ def run_admin(*args: str, cwd: Path, **env: str) -> str:
     clean = {k: v for k, v in os.environ.items() if k not in {
         "HUBSGEN_CONFIG", "HUBS_DB_URL", "HUBSGEN_BUS", "FEDORA_MESSAGING_CONF"}}
     done = subprocess.run([str(HUBSGEN), *args], cwd=cwd, capture_output=True, text=True,
-                          env={**clean, "HOME": str(cwd), **env}, timeout=120, check=False)
+                          env={**clean, "HOME": str(cwd), **env}, timeout=seconds(120),
+                          check=False)
     if done.returncode != 0:
         pytest.fail(f"hubsgen {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
     return done.stdout
@@ -140,26 +140,27 @@ TOPICS = ("org.fedoraproject.prod.hubs.widget.update", "org.fedoraproject.prod.h
 
 
 @pytest.fixture
-def channel() -> Iterator[Any]:
-    """The watcher's queue is gone before the test and after it (its name is always hubsgen)."""
-    with amqp_channel() as channel:
-        channel.queue_delete(QUEUE)
-        yield channel
-        channel.queue_delete(QUEUE)
+def admin(amqp_url: str) -> Iterator[Any]:
+    """The watcher's queue is gone before the test and after it (its name is always hubsgen,
+    so an earlier test in the session's virtual host may have left it)."""
+    with channel(amqp_url) as admin:
+        admin.queue_delete(QUEUE)
+        yield admin
+        admin.queue_delete(QUEUE)
 
 
 def test_configure_announced_on_amqp_is_rewritten_by_a_running_watch(
-        db_url: str, tmp_path: Path, channel: Any) -> None:
+        db_url: str, tmp_path: Path, amqp_url: str, admin: Any) -> None:
     """Assert ``widget configure --bus amqp`` publishes with fedora-messaging's configuration
     (its topic_prefix before the topic), and the watcher consuming the bound queue rewrites
     exactly lounge's note fragment, versions.json and page, and acknowledges the message."""
-    AmqpSource(AMQP_URL, topics=TOPICS).declare()
+    AmqpSource(amqp_url, topics=TOPICS).declare()
     site = build_small_site(db_url, tmp_path)
     conf = tmp_path / "fedora-messaging.toml"
-    conf.write_text(f'amqp_url = "{AMQP_URL}"\ntopic_prefix = "org.fedoraproject.prod"\n')
+    conf.write_text(f'amqp_url = "{amqp_url}"\ntopic_prefix = "org.fedoraproject.prod"\n')
     before = snapshot(site.out)
     topics = [option for topic in TOPICS for option in ("--topic", topic)]
-    with watching("--source", AMQP_URL, *topics, "--db", site.db_url, "--out", str(site.out),
+    with watching("--source", amqp_url, *topics, "--db", site.db_url, "--out", str(site.out),
                   cwd=tmp_path) as watch:
         msg_id = configure_lounge_note(site, "amqp", tmp_path / "admin",
                                        FEDORA_MESSAGING_CONF=str(conf))
@@ -167,4 +168,4 @@ def test_configure_announced_on_amqp_is_rewritten_by_a_running_watch(
         counts = watch.stop()
     assert_only_the_note_was_rewritten(site, before, watch.log(), msg_id)
     assert counts["received"] == 1 and counts["failed"] == 0
-    assert ready_count(channel, QUEUE, 0) == 0
+    assert ready_count(admin, QUEUE, 0) == 0

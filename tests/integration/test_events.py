@@ -31,12 +31,13 @@ from yarl import URL
 from hubs.models import Hub, WidgetInstance
 from hubs.settings import load_settings
 from hubs.testing import add_hub, make_engine
-from tests.integration.watching import HUBSGEN, _environment, wait_until
+from tests import timing
+from tests.integration.watching import HUBSGEN, _environment
 from tests.ports import free_port
 from tests.sites import Site
 
-TIMEOUT = 10.0
-"""Seconds any single wait may take before the test fails."""
+TIMEOUT = 30.0
+"""Nominal seconds (see tests.timing) any single wait may take before the test fails."""
 
 
 # --- The site and the shim ---
@@ -108,7 +109,7 @@ def start_shim(site: Site, tmp_path: Path) -> Iterator[Callable[..., Shim]]:
                 pytest.fail(f"hubsgen events exited {process.returncode}:\n{shim.log()}")
             return "Serving events" in shim.log()
 
-        wait_until(listening, "hubsgen events listening", TIMEOUT)
+        timing.wait_until(listening, "hubsgen events listening", TIMEOUT)
         return shim
 
     yield start
@@ -187,14 +188,15 @@ class Stream:
             pass  # the server went away: that is the end of the stream
         await self.frames.put(None)
 
-    async def frame(self, timeout: float = TIMEOUT) -> str | None:
-        """The next frame; None when the stream has ended."""
-        async with asyncio.timeout(timeout):
+    async def frame(self, timeout: float | None = None) -> str | None:
+        """The next frame within *timeout* seconds (default: TIMEOUT, stretched); None when
+        the stream has ended."""
+        async with asyncio.timeout(timing.seconds(TIMEOUT) if timeout is None else timeout):
             return await self.frames.get()
 
-    async def event(self, timeout: float = TIMEOUT) -> Event:
+    async def event(self) -> Event:
         """The next event, past keep-alives; fails if the stream ends first."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(timing.seconds(TIMEOUT)):
             while True:
                 frame = await self.frame()
                 assert frame is not None, "the stream ended before an event"
@@ -226,7 +228,8 @@ class Stream:
 def client() -> aiohttp.ClientSession:
     """No connection limit (the default is 100) and no overall timeout: streams are long."""
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
-                                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=5))
+                                 timeout=aiohttp.ClientTimeout(total=None,
+                                                               sock_connect=timing.seconds(5)))
 
 
 @asynccontextmanager
@@ -263,7 +266,7 @@ def _headers(names: dict[str, str]) -> dict[str, str]:
 def run(scenario: Coroutine[Any, Any, None]) -> None:
     """Drive an async scenario from a plain test, with an overall deadline."""
     async def bounded() -> None:
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(timing.seconds(120)):
             await scenario
 
     asyncio.run(bounded())
@@ -484,9 +487,9 @@ def test_a_closed_stream_frees_its_place_at_once(site, start_shim):
         async with client() as session:
             async with stream(session, shim, "ralph"):
                 pass
-            deadline = time.monotonic() + 3
+            deadline = time.monotonic() + timing.seconds(3)
             while (status := await _open_and_close(session, shim)) == 429:
-                assert time.monotonic() < deadline, "the closed stream still counts after 3 s"
+                assert time.monotonic() < deadline, "the closed stream still counts"
                 await asyncio.sleep(0.1)
             assert status == 200
 
@@ -520,10 +523,10 @@ def test_sigterm_ends_the_shim_promptly_with_a_stream_open(site, start_shim):
                                                since=page_seq(site, "ralph")) as open_stream:
             started = time.monotonic()
             shim.process.send_signal(signal.SIGTERM)
-            assert await open_stream.frame(5.0) is None, "the stream just ends"
-            code = await asyncio.to_thread(shim.process.wait, 5)
+            assert await open_stream.frame(timing.seconds(5)) is None, "the stream just ends"
+            code = await asyncio.to_thread(shim.process.wait, timing.seconds(5))
             assert code == 0, shim.log()
-            assert time.monotonic() - started < 4
+            assert time.monotonic() - started < timing.seconds(4)
             assert "Traceback" not in shim.log()
 
     run(scenario())
@@ -534,7 +537,7 @@ def test_a_deleted_output_directory_stops_the_shim_with_an_error(site, start_shi
     so it exits non-zero and the service manager starts it again."""
     shim = start_shim()
     shutil.rmtree(site.out)
-    code = shim.process.wait(10)
+    code = shim.process.wait(timing.seconds(10))
     assert code == 1, shim.log()
     assert "was deleted or moved; restart hubsgen events once it is back" in shim.log()
 
@@ -553,7 +556,8 @@ def test_after_a_surge_of_streams_the_shim_tracks_nothing_and_releases_memory(si
                     await asyncio.gather(*(
                         streams.enter_async_context(stream(session, shim, hub, since=seq))
                         for hub in ["ralph", "lounge"] * 125))
-            await asyncio.to_thread(wait_until, lambda: DRAINED.search(shim.log()) is not None,
+            await asyncio.to_thread(timing.wait_until,
+                                    lambda: DRAINED.search(shim.log()) is not None,
                                     "the surge reported drained", TIMEOUT)
             drained = DRAINED.search(shim.log())
             assert drained is not None

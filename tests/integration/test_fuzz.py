@@ -23,7 +23,8 @@ from hubs.models import Message, QuarantinedMessage
 from hubs.plugins import load_widgets
 from hubs.testing import add_hub, make_engine
 from tests.fuzzbus import PEOPLE, Generated, amqp_headers, replay_line, traffic
-from tests.integration.daemon import HUBSGEN, broker, wait_until, watching
+from tests.integration.daemon import HUBSGEN, broker, watching
+from tests.timing import wait_until
 
 COUNT = 10_000
 
@@ -90,7 +91,7 @@ def test_replay_of_fuzzed_traffic(tmp_path: Path) -> None:
     path.write_bytes(b"\n".join(replay_line(m) for m in messages) + b"\n")
     with watching([*args, "--source", f"replay:{path}", "--once"], tmp_path / "watch.log",
                   ready=False) as daemon:
-        assert daemon.wait(900) == 0, daemon.log()[-3000:]
+        assert daemon.wait(300) == 0, daemon.log()[-3000:]
     stats = summary(daemon.output())
     valid, malformed = expected(messages, "replay")
     assert stats["received"] == COUNT
@@ -99,11 +100,11 @@ def test_replay_of_fuzzed_traffic(tmp_path: Path) -> None:
     assert_clean_build(args)
 
 
-def test_amqp_of_fuzzed_traffic(tmp_path: Path) -> None:
+def test_amqp_of_fuzzed_traffic(tmp_path: Path, amqp_url: str) -> None:
     db_url, args = fuzz_site(tmp_path)
     messages = list(traffic(COUNT, seed=2))
     valid, malformed = expected(messages, "amqp")
-    with broker() as bus:
+    with broker(amqp_url) as bus:
         uid = f"fuzz-{uuid.uuid4().hex[:10]}"
         prefix = f"org.{uid}.prod"
         env = bus.queue_config(tmp_path / "fedora-messaging.toml", f"hubsgen-{uid}",
@@ -117,11 +118,11 @@ def test_amqp_of_fuzzed_traffic(tmp_path: Path) -> None:
                                           message_id=message.msg_id or None))
         queue = bus.queues[-1]
         with watching([*args, "--source", "amqp"], tmp_path / "watch.log", env) as daemon:
-            daemon.wait_for(lambda: counts(db_url) == (valid, malformed), 900,
+            daemon.wait_for(lambda: counts(db_url) == (valid, malformed), 300,
                             f"{valid} stored and {malformed} quarantined")
             assert daemon.process.poll() is None
             assert daemon.signal(signal.SIGTERM) == 0
-        wait_until(lambda: bus.ready(queue) == 0, 10, "every delivery acknowledged")
+        wait_until(lambda: bus.ready(queue) == 0, "every delivery acknowledged", 10)
     stats = summary(daemon.output())
     assert stats["received"] == COUNT and stats["quarantined"] == malformed
     assert_clean_build(args)

@@ -25,8 +25,8 @@ from hubs.models import Hub, WidgetInstance
 from hubs.settings import LiveSettings, load_settings
 from hubs.testing import add_hub, make_engine
 from tests.conftest import require
-from tests.integration.daemon import wait_until
 from tests.sites import Site
+from tests.timing import milliseconds, wait_until
 
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
@@ -187,7 +187,7 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1000, "height": 700})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(milliseconds(10))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
@@ -341,7 +341,7 @@ def test_without_events_the_page_polls_then_goes_live_again(site, server, page):
     server.events_on = False
     page.clock.install()  # time flows as usual; the events retry is brought forward below
     page.goto(f"{server.url}/{HUB}/")
-    wait_until(lambda: server.hits(f"/{HUB}/versions.json"), 10, "poll of versions.json")
+    wait_until(lambda: server.hits(f"/{HUB}/versions.json"), "poll of versions.json", 10)
     badge = page.locator(".live-badge")
     assert badge.get_attribute("data-state") == "catching-up"
 
@@ -376,7 +376,7 @@ def test_a_hidden_tab_lets_go_of_its_stream_and_catches_up_when_shown(site, serv
     hide(page, True)
     assert page.evaluate("document.querySelector('.live-badge').dataset.state") != "live"
     hide(page, False)  # a tab that kept its stream would open no new one
-    wait_until(lambda: len(server.hits("/events")) == opened + 1, 10, "a new stream")
+    wait_until(lambda: len(server.hits("/events")) == opened + 1, "a new stream", 10)
     assert server.hits("/events")[-1] == {"hub": HUB, "since": "1"}
     page.wait_for_selector('.live-badge[data-state="live"]')
 
@@ -400,7 +400,7 @@ def test_badge_says_out_of_date_when_nothing_is_confirmed(site, server, page):
     server.broken.add(f"/{HUB}/versions.json")
     page.clock.install()
     page.goto(f"{server.url}/{HUB}/")
-    wait_until(lambda: server.hits(f"/{HUB}/versions.json"), 10, "poll of versions.json")
+    wait_until(lambda: server.hits(f"/{HUB}/versions.json"), "poll of versions.json", 10)
 
     page.clock.fast_forward("03:10")
     page.wait_for_selector('.live-badge[data-state="stale"]')

@@ -22,10 +22,10 @@ from tests.integration.watching import (
     badge_award_body,
     build_small_site,
     run_hubsgen,
-    wait_until,
     watching,
 )
 from tests.ports import free_port
+from tests.timing import milliseconds, seconds, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -56,12 +56,12 @@ class Shim:
                 [str(HUBSGEN), "-v", "events", "--listen", f"127.0.0.1:{self.port}",
                  "--trusted-proxy", "127.0.0.1", "--out", str(self.out)],
                 cwd=self.cwd, stdout=log, stderr=log)
-        wait_until(lambda: "Serving events" in log_path.read_text(), "hubsgen events up", 15)
+        wait_until(lambda: "Serving events" in log_path.read_text(), "hubsgen events up", 30)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            self.process.wait(10)
+            self.process.wait(seconds(10))
 
 
 @dataclass
@@ -128,19 +128,19 @@ def open_live_page(browser: Any, stack: Stack) -> LivePage:
     return live
 
 
-def badge_says(page: Any, state: str, timeout: float = 30_000) -> None:
+def badge_says(page: Any, state: str, timeout: float | None = None) -> None:
     """Wait until the live badge shows *state*. A function, not an expression: Playwright
     evaluates an expression anew at each poll, which the policy refuses (no 'unsafe-eval')."""
     page.wait_for_function(
         "(state) => document.querySelector('.live-badge')?.dataset.state === state",
-        arg=state, timeout=timeout)
+        arg=state, timeout=milliseconds(30) if timeout is None else timeout)
 
 
 def badges_show(page: Any, widget: int, name: str) -> None:
     """Wait until the badges widget shows a badge named *name* (its image's alt text)."""
     page.wait_for_function(
         "([id, name]) => [...document.querySelectorAll(`#widget-${id} img`)]"
-        ".some((img) => img.alt.includes(name))", arg=[widget, name], timeout=20_000)
+        ".some((img) => img.alt.includes(name))", arg=[widget, name], timeout=milliseconds(20))
 
 
 def test_an_award_redraws_only_that_widget_via_events_then_polling_then_events_again(
@@ -166,12 +166,12 @@ def test_an_award_redraws_only_that_widget_via_events_then_polling_then_events_a
         }""", sticky), "the other widget was redrawn"
 
         stack.shim.stop()
-        badge_says(page, "catching-up", timeout=20_000)
+        badge_says(page, "catching-up", timeout=milliseconds(20))
         publish("fedbadges", "badge.award", badge_award_body("ralph", "by-polling"))
         badges_show(page, site.ralph_badges, "By-Polling")
 
         stack.shim.start()
-        badge_says(page, "live")
+        badge_says(page, "live", timeout=milliseconds(30))
         publish("fedbadges", "badge.award", badge_award_body("ralph", "events-again"))
         badges_show(page, site.ralph_badges, "Events-Again")
         watch.stop()

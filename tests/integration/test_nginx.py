@@ -18,6 +18,7 @@ import pytest
 from hubsgen.stamp import STAMP_FILE
 from tests.integration.nginx import running_nginx
 from tests.integration.watching import SmallSite, build_small_site
+from tests.timing import seconds
 
 NO_UPSTREAM = "127.0.0.1:9"
 """Nothing listens there: only the events test starts an upstream, and its own nginx."""
@@ -40,7 +41,7 @@ class Reply:
 def get(base: str, path: str, headers: Mapping[str, str] | None = None) -> Reply:
     """GET *path* as a browser would, bytes as sent: http.client neither decompresses nor
     raises on 304 or 404."""
-    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
+    connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=seconds(10))
     try:
         connection.request("GET", path, headers=dict(headers or {}))
         response = connection.getresponse()
@@ -208,7 +209,7 @@ def event_stream() -> Iterator[EventStream]:
             self.end_headers()
             self.wfile.write(b"retry: 3000\n\n" + event(1))
             self.wfile.flush()
-            stream.release.wait(10)
+            stream.release.wait(seconds(10))
             self.wfile.write(event(2))
             stream.finished.set()
 
@@ -238,7 +239,7 @@ def read_event(response: http.client.HTTPResponse) -> bytes:
 
 def test_events_are_streamed_unbuffered_with_the_client_address(site, tmp_path):
     with event_stream() as upstream, running_nginx(site.out, upstream.address, tmp_path) as base:
-        connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=15)
+        connection = http.client.HTTPConnection(urlsplit(base).netloc, timeout=seconds(15))
         try:
             connection.request("GET", "/events?hub=ralph&since=3")
             response = connection.getresponse()

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from hubs.models import Hub
 from hubs.testing import add_hub, make_engine
-from tests.integration.watching import HUBSGEN, _environment, changed_since, snapshot, wait_until
+from tests.integration.watching import HUBSGEN, _environment, changed_since, snapshot
 from tests.plugin_dist import install_plugins
 from tests.ports import free_port
+from tests.timing import seconds, wait_until
 
 NOTE = '''
 from hubs.widget import Argument, Hint, Panel, Widget
@@ -52,7 +53,7 @@ class Served:
 
 def get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=seconds(5)) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -87,7 +88,7 @@ def served(sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
     finally:
         process.send_signal(signal.SIGTERM)
         try:
-            process.wait(15)
+            process.wait(seconds(15))
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
@@ -115,7 +116,7 @@ class Browser:
         ws = await session.ws_connect(served.url.replace("http", "ws") + "/livereload")
         await ws.send_str(json.dumps({"command": "hello", "protocols": [
             "http://livereload.com/protocols/official-7"]}))
-        hello = json.loads((await ws.receive(timeout=10)).data)
+        hello = json.loads((await ws.receive(timeout=seconds(10))).data)
         assert hello["command"] == "hello"
         await ws.send_str(json.dumps({"command": "info", "url": f"{served.url}/alpha/",
                                       "plugins": {}}))
@@ -123,7 +124,7 @@ class Browser:
 
     async def reloaded(self) -> None:
         while True:
-            message = json.loads((await self.ws.receive(timeout=20)).data)
+            message = json.loads((await self.ws.receive(timeout=seconds(20))).data)
             if message["command"] == "reload":
                 return
 

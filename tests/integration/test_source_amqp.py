@@ -9,34 +9,28 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pika
 import pika.exceptions
 import pytest
-from fedora_messaging import api
-from fedora_messaging import config as fm_config
 
 from hubsgen.sources import Rejected
 from hubsgen.sources.amqp import AmqpBatch, AmqpSource, queue_name
-from tests.conftest import require
-
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+from tests.integration.rabbitmq import Publish, channel, publisher, ready_count
+from tests.timing import seconds
 
 
 @pytest.fixture(scope="module")
-def admin() -> Iterator[Any]:
+def admin(amqp_url: str) -> Iterator[Any]:
     """A channel of our own, to publish raw deliveries, count messages and delete queues."""
-    try:
-        connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
-    except pika.exceptions.AMQPError as e:
-        require(f"RabbitMQ at {AMQP_URL} is not reachable: {e!r}")
-    yield connection.channel()
-    connection.close()
+    with channel(amqp_url) as admin:
+        yield admin
 
 
 @pytest.fixture
@@ -50,25 +44,18 @@ def uid(admin: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def publish(admin: Any) -> Callable[..., str]:
+def publish(amqp_url: str) -> Publish:
     """Publish with fedora_messaging.api.publish, the way Fedora's applications do."""
-    fm_config.conf.load_config()
-    fm_config.conf["amqp_url"] = AMQP_URL
-
-    def publish(topic: str, body: dict[str, Any]) -> str:
-        message = api.Message(topic=topic, body=body)
-        api.publish(message, timeout=10)
-        return message.id
-
-    return publish
+    return publisher(amqp_url)
 
 
 @contextmanager
 def consuming(source: AmqpSource, max_messages: int = 10,
               max_wait: float = 0.3) -> Iterator[Iterator[AmqpBatch]]:
-    """Batches from *source*; a watchdog sets stop after 15 s so that a bug cannot hang."""
+    """Batches from *source*; a watchdog sets stop after 15 nominal seconds so that a bug
+    cannot hang."""
     stop = threading.Event()
-    watchdog = threading.Timer(15, stop.set)
+    watchdog = threading.Timer(seconds(15), stop.set)
     watchdog.start()
     try:
         yield source.batches(max_messages, max_wait, stop)
@@ -98,26 +85,16 @@ def ids(batch: AmqpBatch) -> list[str]:
     return [m.msg_id for m in batch.messages]
 
 
-def ready_count(admin: Any, queue: str, expected: int) -> int:
-    """The queue's ready messages, waiting (up to 5 s) for the broker to settle on *expected*."""
-    deadline = time.monotonic() + 5
-    while True:
-        count: int = admin.queue_declare(queue, passive=True).method.message_count
-        if count == expected or time.monotonic() > deadline:
-            return count
-        admin.connection.process_data_events(time_limit=0.05)
-
-
-def url_source(uid: str, suffix: str = "") -> AmqpSource:
-    source = AmqpSource(AMQP_URL, topics=[f"{uid}.#"],
+def url_source(url: str, uid: str, suffix: str = "") -> AmqpSource:
+    source = AmqpSource(url, topics=[f"{uid}.#"],
                         queue_suffix=f"{uid}-{suffix}" if suffix else uid)
     source.declare()
     return source
 
 
-def test_batches_carry_the_published_messages(uid, publish):
+def test_batches_carry_the_published_messages(amqp_url, uid, publish):
     """Assert five messages come in batches of at most two, with id, topic, body and sent-at."""
-    source = url_source(uid)
+    source = url_source(amqp_url, uid)
     sent = [publish(f"{uid}.bodhi.update.comment", {"n": n}) for n in range(5)]
     with consuming(source, max_messages=2) as batches:
         batches_received = receive(batches, 5)
@@ -131,22 +108,23 @@ def test_batches_carry_the_published_messages(uid, publish):
     assert abs((datetime.now(UTC) - first.timestamp).total_seconds()) < 60
 
 
-def test_nothing_is_acknowledged_before_done_so_a_crash_loses_nothing(uid, publish, admin):
+def test_nothing_is_acknowledged_before_done_so_a_crash_loses_nothing(
+        amqp_url, uid, publish, admin):
     """Assert a batch dropped without done() is delivered again to the next connection."""
-    source = url_source(uid)
+    source = url_source(amqp_url, uid)
     sent = [publish(f"{uid}.a", {"n": n}) for n in range(3)]
     with consuming(source) as batches:
         assert set(ids(next_nonempty(batches))) <= set(sent)
         # The "crash": the connection closes while the batch is neither done nor retried.
     assert ready_count(admin, queue_name(uid), 3) == 3
-    with consuming(url_source(uid)) as batches:
+    with consuming(url_source(amqp_url, uid)) as batches:
         assert [i for b in receive(batches, 3) for i in ids(b)] == sent
     assert ready_count(admin, queue_name(uid), 0) == 0
 
 
-def test_retry_has_the_batch_delivered_again(uid, publish, admin):
+def test_retry_has_the_batch_delivered_again(amqp_url, uid, publish, admin):
     """Assert retry() requeues the batch and done() on the redelivery empties the queue."""
-    source = url_source(uid)
+    source = url_source(amqp_url, uid)
     sent = [publish(f"{uid}.a", {"n": n}) for n in range(2)]
     with consuming(source) as batches:
         first = next_nonempty(batches)
@@ -157,9 +135,9 @@ def test_retry_has_the_batch_delivered_again(uid, publish, admin):
     assert ready_count(admin, queue_name(uid), 0) == 0
 
 
-def test_malformed_deliveries_are_rejected_and_acknowledged(uid, publish, admin):
+def test_malformed_deliveries_are_rejected_and_acknowledged(amqp_url, uid, publish, admin):
     """Assert bad JSON and a body failing its schema are Rejected, then acked with the batch."""
-    source = url_source(uid)
+    source = url_source(amqp_url, uid)
     headers = {"fedora_messaging_schema": "base.message", "fedora_messaging_severity": 20,
                "sent-at": datetime.now(UTC).isoformat()}
     for msg_id, body in (("bad-json", b"{not json"), ("bad-schema", b"[1, 2]")):
@@ -176,11 +154,12 @@ def test_malformed_deliveries_are_rejected_and_acknowledged(uid, publish, admin)
     assert ready_count(admin, queue_name(uid), 0) == 0
 
 
-def test_bindings_from_a_fedora_messaging_file_restrict_topics(uid, publish, tmp_path: Path):
+def test_bindings_from_a_fedora_messaging_file_restrict_topics(
+        amqp_url, uid, publish, tmp_path: Path):
     """Assert a queue configured in a TOML file only receives its bound topics."""
     config = tmp_path / "config.toml"
     config.write_text(f'''
-amqp_url = "{AMQP_URL}"
+amqp_url = "{amqp_url}"
 [client_properties]
 app = "hubsgen tests"
 [queues.conf-{uid}]
@@ -206,18 +185,18 @@ routing_keys = ["{uid}.wanted.#"]
     assert received == [first, last]
 
 
-def test_sources_with_different_suffixes_each_get_every_message(uid, publish):
+def test_sources_with_different_suffixes_each_get_every_message(amqp_url, uid, publish):
     """Assert two shards' queues each receive every message."""
-    shards = [url_source(uid, "a"), url_source(uid, "b")]
+    shards = [url_source(amqp_url, uid, "a"), url_source(amqp_url, uid, "b")]
     sent = [publish(f"{uid}.a", {"n": n}) for n in range(3)]
     for shard in shards:
         with consuming(shard) as batches:
             assert [i for b in receive(batches, 3) for i in ids(b)] == sent
 
 
-def test_stop_ends_batches_promptly(uid, publish):
+def test_stop_ends_batches_promptly(amqp_url, uid, publish):
     """Assert a consuming, idle source returns from batches() within about max_wait of stop."""
-    source = url_source(uid)
+    source = url_source(amqp_url, uid)
     stop = threading.Event()
     received: queue.Queue[AmqpBatch] = queue.Queue()
     finished = threading.Event()
@@ -233,14 +212,14 @@ def test_stop_ends_batches_promptly(uid, publish):
     thread.start()
     try:
         sent = publish(f"{uid}.a", {})
-        assert ids(received.get(timeout=10)) == [sent]  # now it is consuming, and idle
+        assert ids(received.get(timeout=seconds(10))) == [sent]  # consuming now, and idle
         stop.set()
         started = time.monotonic()
-        assert finished.wait(5)
-        assert time.monotonic() - started < 1.0
+        assert finished.wait(seconds(5))
+        assert time.monotonic() - started < seconds(1.0)
     finally:
         stop.set()
-        thread.join(5)
+        thread.join(seconds(5))
         source.close()
 
 
@@ -286,13 +265,15 @@ class CuttableProxy:
 
 
 def test_a_lost_connection_is_reopened_and_unacknowledged_messages_come_back(
-        uid, publish, admin, caplog):
+        amqp_url, uid, publish, admin, caplog):
     """Assert that after the network drops mid-batch, the source reconnects by itself and the
     batch whose acknowledgement was lost is delivered again."""
-    proxy = CuttableProxy(("127.0.0.1", 5672))
+    broker = urlsplit(amqp_url)
+    proxy = CuttableProxy((broker.hostname or "127.0.0.1", broker.port or 5672))
     try:
-        source = AmqpSource(f"amqp://guest:guest@127.0.0.1:{proxy.port}/%2F",
-                            topics=[f"{uid}.#"], queue_suffix=uid)
+        credentials = broker.netloc.rpartition("@")[0]
+        proxied = broker._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}").geturl()
+        source = AmqpSource(proxied, topics=[f"{uid}.#"], queue_suffix=uid)
         source.declare()
         sent = [publish(f"{uid}.a", {"n": n}) for n in range(2)]
         with consuming(source) as batches:

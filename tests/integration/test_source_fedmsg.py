@@ -21,6 +21,7 @@ import zmq
 from hubs.errors import ConfigError
 from hubsgen.sources.fedmsg import FedmsgBatch, FedmsgSource
 from tests.ports import free_port
+from tests.timing import seconds
 
 MODNAME = "hubsgentest"
 PREFIX = f"org.fedoraproject.dev.{MODNAME}"
@@ -52,7 +53,7 @@ class Bus:
 
     def sync(self, probe: Callable[[], None], topic: str) -> None:
         """Probe until one arrives: a SUB socket misses what is sent before it has joined."""
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + seconds(15)
         while time.monotonic() < deadline:
             probe()
             try:
@@ -61,14 +62,14 @@ class Bus:
                 continue
             if any(m.topic == topic for m in batch.messages):
                 return
-        pytest.fail(f"no probe on {topic} arrived within 15 s")
+        pytest.fail(f"no probe on {topic} arrived within {seconds(15):.0f} s")
 
     def collect(self, count: int) -> list[FedmsgBatch]:
         """Batches until *count* messages or rejections other than probes have arrived."""
         batches: list[FedmsgBatch] = []
         total = 0
         while total < count:
-            batch = self.received.get(timeout=10)
+            batch = self.received.get(timeout=seconds(10))
             messages = [m for m in batch.messages if ".probe." not in m.topic]
             if messages or batch.rejected:
                 batches.append(FedmsgBatch(messages, batch.rejected))

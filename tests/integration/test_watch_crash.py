@@ -84,7 +84,8 @@ def stored_ids(db_url: str) -> Counter[str]:
         engine.dispose()
 
 
-def test_sigkill_mid_burst_loses_no_award_and_serves_no_torn_file(tmp_path: Path) -> None:
+def test_sigkill_mid_burst_loses_no_award_and_serves_no_torn_file(tmp_path: Path,
+                                                                  amqp_url: str) -> None:
     """Assert that after SIGKILL mid-burst and a restart, every award shows in its user's
     fragment, the store holds each message once, and no read ever saw a torn file."""
     uid = f"t-{uuid.uuid4().hex[:10]}"
@@ -94,7 +95,7 @@ def test_sigkill_mid_burst_loses_no_award_and_serves_no_torn_file(tmp_path: Path
     fragments = {u: next((out / u / "widgets").glob("[!.]*.json")) for u in USERS}
     files = [*fragments.values(), *(out / u / "versions.json" for u in USERS)]
     half = len(USERS) // 2
-    with broker() as bus, Reader(files) as reader:
+    with broker(amqp_url) as bus, Reader(files) as reader:
         env = bus.queue_config(tmp_path / "fedora-messaging.toml", f"hubsgen-{uid}",
                                [f"org.{uid}.prod.#"])
         command = [*args, "--source", "amqp"]

@@ -27,9 +27,10 @@ from hubs.testing import T0, add_hub, fedmsg_envelope, make_engine
 from hubsgen.build import run_build
 from hubsgen.sources.replay import ReplaySource
 from hubsgen.watch import Retry, WatchOptions, open_watcher
-from tests.integration.daemon import Broker, broker, build_user_site, wait_until, watching
+from tests.integration.daemon import Broker, broker, build_user_site, watching
 from tests.plugin_dist import install_plugins
 from tests.ports import free_port
+from tests.timing import seconds, wait_until
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,8 @@ def award(username: str, badge: str) -> Mapping[str, Any]:
 
 
 @pytest.fixture
-def bus() -> Iterator[Broker]:
-    with broker() as bus:
+def bus(amqp_url: str) -> Iterator[Broker]:
+    with broker(amqp_url) as bus:
         yield bus
 
 
@@ -91,7 +92,7 @@ def test_sigterm_finishes_the_batch_in_hand_and_exits_0(tmp_path: Path, bus: Bro
 
 def scrape(port: int) -> dict[str, float]:
     """Every sample served at /metrics, by name."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=seconds(5)) as response:
         text = response.read().decode()
     return {s.name: s.value for family in text_string_to_metric_families(text)
             for s in family.samples if not s.labels or "le" not in s.labels}
@@ -230,13 +231,13 @@ def test_a_failing_widget_stays_stale_and_is_retried_with_backoff(
                     seen.setdefault(retry.attempts, retry)
                 return len(seen) >= 4
 
-            wait_until(fourth_attempt_failed, 30, "four failed attempts")
+            wait_until(fourth_attempt_failed, "four failed attempts", 30)
             on_disk = json.loads((settings.out_dir / "ralph" / "widgets" /
                                   f"{flaky}.json").read_bytes())
             page = (settings.out_dir / "ralph" / "index.html").read_text()
             gauge = watcher.metrics.registry.get_sample_value("hubsgen_retrying_widgets")
             reconfigure(engine, flaky, fail=False)
-            wait_until(lambda: flaky not in watcher.retries, 30, "a successful retry")
+            wait_until(lambda: flaky not in watcher.retries, "a successful retry", 30)
         finally:
             stop.set()
             thread.join(10)

@@ -15,10 +15,8 @@ from sqlalchemy.orm import Session
 from hubs.testing import add_hub, make_engine
 from hubsgen.shards import Shard
 from hubsgen.sources.amqp import AmqpSource, queue_name
+from tests.integration.rabbitmq import channel, publisher
 from tests.integration.watching import (
-    AMQP_URL,
-    amqp_channel,
-    amqp_publisher,
     badge_award_body,
     changed_since,
     run_hubsgen,
@@ -47,16 +45,17 @@ def refreshed_hubs(log: str) -> set[str]:
 
 
 @pytest.fixture
-def channel() -> Iterator[Any]:
+def admin(amqp_url: str) -> Iterator[Any]:
     """Our own channel; the shards' queues (``hubsgen-shardIof2``, fixed names) are deleted
-    before the test, in case an interrupted run left them, and after it."""
+    before the test, in case an earlier test in the session's virtual host left them, and
+    after it."""
     queues = [queue_name(shard.suffix) for shard in SHARDS]
-    with amqp_channel() as channel:
+    with channel(amqp_url) as admin:
         for queue in queues:
-            channel.queue_delete(queue)
-        yield channel
+            admin.queue_delete(queue)
+        yield admin
         for queue in queues:
-            channel.queue_delete(queue)
+            admin.queue_delete(queue)
 
 
 def build_site(db_url: str, root: Path) -> dict[str, int]:
@@ -78,7 +77,7 @@ def build_site(db_url: str, root: Path) -> dict[str, int]:
 
 
 def test_two_shards_write_every_affected_hub_once_each_its_own(
-        db_url: str, tmp_path: Path, channel: Any) -> None:
+        db_url: str, tmp_path: Path, amqp_url: str, admin: Any) -> None:
     """Assert a burst of awards for twelve users, seen by both workers, leaves every badges
     fragment showing both rounds, every message stored once, each hub's files written by the
     worker of its shard only, and nothing else changed."""
@@ -86,15 +85,15 @@ def test_two_shards_write_every_affected_hub_once_each_its_own(
              for user in USERS}
     assert set(owner.values()) == {0, 1}, "both shards must own some of the users' hubs"
     for shard in SHARDS:  # the queues exist before anything is published, as deployed
-        AmqpSource(AMQP_URL, topics=[BADGE, PROBE], queue_suffix=shard.suffix).declare()
+        AmqpSource(amqp_url, topics=[BADGE, PROBE], queue_suffix=shard.suffix).declare()
     badges = build_site(db_url, tmp_path)
     out = tmp_path / "build"
     before = snapshot(out)
-    publish = amqp_publisher()
+    publish = publisher(amqp_url)
 
     with ExitStack() as stack:
         workers = [stack.enter_context(watching(
-            "--source", AMQP_URL, "--topic", BADGE, "--topic", PROBE, "--shard",
+            "--source", amqp_url, "--topic", BADGE, "--topic", PROBE, "--shard",
             f"{shard.index}/{shard.count}", "--db", db_url, "--out", str(out),
             cwd=tmp_path, name=f"shard{shard.index}")) for shard in SHARDS]
         sent = [publish(BADGE, badge_award_body(user, badge))

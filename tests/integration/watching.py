@@ -6,19 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pika
-import pika.exceptions
 import pytest
-from fedora_messaging import api
-from fedora_messaging import config as fm_config
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,29 +21,18 @@ from hubs.db import open_engine
 from hubs.demo import messages
 from hubs.models import Message
 from hubs.testing import T0, add_events, add_hub, make_engine
-from tests.conftest import require
+from tests.timing import seconds, wait_until
 
 HUBSGEN = Path(sys.executable).parent / "hubsgen"
 """The console script installed next to this interpreter: hubsgen.cli has no __main__."""
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-
 Snapshot = dict[str, tuple[bytes, int]]
-
-
-def wait_until(done: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Poll *done* until it holds; fail naming *what* after *timeout* seconds."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.05)
 
 
 def run_hubsgen(*args: str, cwd: Path) -> str:
     """Run ``hubsgen ARGS`` to completion; fail with its output unless it exits 0."""
     done = subprocess.run([str(HUBSGEN), *args], cwd=cwd, env=_environment(cwd),
-                          capture_output=True, text=True, timeout=120, check=False)
+                          capture_output=True, text=True, timeout=seconds(120), check=False)
     if done.returncode != 0:
         pytest.fail(f"hubsgen {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
     return done.stdout
@@ -95,11 +79,12 @@ class Watch:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout)
+            self.process.wait(seconds(timeout))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            pytest.fail(f"hubsgen watch ignored SIGTERM for {timeout:.0f} s:\n{self.log()}")
+            pytest.fail(f"hubsgen watch ignored SIGTERM for {seconds(timeout):.0f} s:\n"
+                        f"{self.log()}")
         if self.process.returncode != 0:
             pytest.fail(f"hubsgen watch exited {self.process.returncode}:\n{self.log()}")
         summary = self.stdout_path.read_text(encoding="utf-8").strip()  # "2 matched, 5 received"
@@ -150,42 +135,6 @@ def wait_for_changes(out: Path, before: Snapshot, expected: set[str],
     """Wait until every file in *expected* changed (more may have: the caller checks)."""
     wait_until(lambda: expected <= changed_since(out, before),
                f"{sorted(expected)} rewritten", timeout)
-
-
-def amqp_publisher() -> Callable[[str, dict[str, Any]], str]:
-    """Publish with fedora_messaging.api.publish, as Fedora's applications do; returns ids."""
-    fm_config.conf.load_config()
-    fm_config.conf["amqp_url"] = AMQP_URL
-
-    def publish(topic: str, body: dict[str, Any]) -> str:
-        message = api.Message(topic=topic, body=body)
-        api.publish(message, timeout=10)
-        return str(message.id)
-
-    return publish
-
-
-def ready_count(channel: Any, queue: str, expected: int, timeout: float = 5.0) -> int:
-    """*queue*'s ready messages, waiting up to *timeout* for the broker to settle on *expected*."""
-    deadline = time.monotonic() + timeout
-    while True:
-        count: int = channel.queue_declare(queue, passive=True).method.message_count
-        if count == expected or time.monotonic() > deadline:
-            return count
-        channel.connection.process_data_events(time_limit=0.05)
-
-
-@contextmanager
-def amqp_channel() -> Iterator[Any]:
-    """A pika channel of the tests' own, to declare, count and delete queues."""
-    try:
-        connection = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
-    except pika.exceptions.AMQPError as e:
-        require(f"RabbitMQ at {AMQP_URL} is not reachable: {e!r}")
-    try:
-        yield connection.channel()
-    finally:
-        connection.close()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from hubs.errors import ConfigError
 from hubs.plugins import load_widgets
 from hubsgen.scaffold import new_widget_command, project_dir, scaffold_widget
+from tests.timing import seconds
 
 NAME = "kudos"
 PACKAGE = "hubs_widget_kudos"
@@ -23,7 +24,7 @@ PACKAGE = "hubs_widget_kudos"
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+                          text=True, timeout=seconds(120), check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
