@@ -18,10 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
-
 from hubs import memberships
 from hubs.bodies import BodyError, BodyReader
+from hubs.db import UNAVAILABLE
 from hubs.directory import NO_ALIASES, Directory
 from hubs.envelopes import MAX_BODY_BYTES
 from hubs.errors import HubsError
@@ -77,7 +76,7 @@ class Door:
         check_raw(raw, self.clock() + FUTURE_SLACK)
         try:
             event = understand(raw, self.directory)
-        except OperationalError:
+        except UNAVAILABLE:
             raise
         except Exception as e:  # noqa: BLE001 - a reader's bug must not let the message stop us
             raise Refused("understand", f"not understood: {type(e).__name__}: {e}") from e

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hubs.errors import ConfigError, DatabaseError
@@ -14,6 +14,10 @@ from hubs.models import Base
 
 DEFAULT_URL = "sqlite:///hubs.db"
 URL_ENV = "HUBS_DB_URL"
+
+UNAVAILABLE = (OperationalError, InterfaceError)
+"""What SQLAlchemy raises when the database is down, restarting or cut off (and what SQLite
+raises when it is locked): the database's fault, so work is retried, never blamed on data."""
 
 
 def resolve_url(db_url: str | None) -> str:

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from hubs import filters
+from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError, WidgetError
 from hubs.models import Column, Hub, WidgetInstance
 from hubs.plugins import Registry
@@ -170,6 +171,8 @@ class Renderer:
                 widget_id=instance.id)
         except HubsError as e:
             raise WidgetError(str(e)) from e
+        except UNAVAILABLE:
+            raise  # not the widget's fault: whoever asked retries when the database is back
         except Exception as e:
             raise WidgetError(
                 f"widget {instance.key} ({instance.plugin}): {type(e).__name__}: {e}") from e

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
+from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError
 from hubs.settings import Settings, load_settings
 from hubsgen.logs import setup_logging
@@ -29,6 +30,11 @@ class HubsGroup(click.Group):
             return super().invoke(ctx)
         except HubsError as e:
             raise click.ClickException(printable(str(e))) from e
+        except UNAVAILABLE as e:
+            reason = str(e.orig or e).strip().splitlines()[0]
+            raise click.ClickException(printable(
+                f"the database stopped answering ({reason}): run the command again when "
+                "it is back")) from e
 
 
 db_option = click.option("--db", "db_url", metavar="URL",

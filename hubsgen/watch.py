@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from hubs import quarantine
 from hubs.admission import Door, Refused
 from hubs.clock import data_now
-from hubs.db import create_schema, open_engine, session_factory
+from hubs.db import UNAVAILABLE, create_schema, open_engine, session_factory
 from hubs.directory import DatabaseDirectory
 from hubs.events import Event, RawMessage, Rejected
 from hubs.memberships import apply_membership
@@ -47,7 +47,7 @@ POSITION = "bus"
 """The positions row of the live bus (every source type feeds the same store); a shard's
 worker has its own, suffixed."""
 
-INFRASTRUCTURE = (OperationalError, InterfaceError, OSError)
+INFRASTRUCTURE = (*UNAVAILABLE, OSError)
 """Faults of what the watcher stands on (the database, the disk), not of a message: they pause
 the pipeline, with backoff, until they clear; nothing is acknowledged meanwhile."""
 

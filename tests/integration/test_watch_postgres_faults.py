@@ -1,0 +1,115 @@
+"""PostgreSQL restarts, fails over or reaps idle connections under a running watcher: it lives.
+
+The test ends the watcher's database connections (``pg_terminate_backend``, what a restart or
+an idle-connection reaper does to them) while it idles through its config polls, and again and
+again while it stores and writes a stream of badge awards from AMQP. Every award must end up
+on its hub, every delivery acknowledged, and the process still running.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from hubs.testing import add_hub, make_engine
+from tests.conftest import PG_URL
+from tests.integration.daemon import HUBSGEN, Broker, broker, watching
+from tests.integration.test_watch_operations import award, shown
+from tests.timing import seconds, wait_until
+
+USERS = [f"user{n:02d}" for n in range(20)]
+
+
+@pytest.fixture
+def bus(amqp_url: str) -> Iterator[Broker]:
+    with broker(amqp_url) as bus:
+        yield bus
+
+
+class Reaper:
+    """Ends every connection of one application name, as a restart of PostgreSQL would."""
+
+    def __init__(self, application: str) -> None:
+        self.application = application
+        self.engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        self.ended = 0
+
+    def reap(self) -> int:
+        with self.engine.connect() as conn:
+            ended = conn.scalar(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name"), {"name": self.application}) or 0
+        self.ended += ended
+        return ended
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def test_the_watcher_rides_out_terminated_connections(tmp_path: Path, pg_url: str,
+                                                      bus: Broker) -> None:
+    uid = uuid.uuid4().hex[:10]
+    application = f"hubsgen-test-{uid}"
+    db_url = f"{pg_url}&application_name={application}"
+    engine = make_engine(pg_url)
+    with Session(engine) as session:
+        for username in USERS:
+            add_hub(session, username, user_hub=True, widgets=[("badges", {})])
+        session.commit()
+    engine.dispose()
+    out = tmp_path / "build"
+    args = ["--db", db_url, "--out", str(out)]
+    subprocess.run([str(HUBSGEN), "build", *args], check=True, capture_output=True,
+                   timeout=seconds(120))
+    prefix = f"org.t-{uid}.prod"
+    env = bus.queue_config(tmp_path / "fedora-messaging.toml", f"hubsgen-t-{uid}",
+                           [f"{prefix}.#"])
+    reaper = Reaper(application)
+    published: dict[str, set[str]] = {u: set() for u in USERS}
+
+    def send(username: str, badge: str) -> None:
+        bus.publish(f"{prefix}.fedbadges.badge.award", award(username, badge))
+        published[username].add(badge)
+
+    def all_shown() -> bool:
+        return all(shown(out, u) >= badges for u, badges in published.items())
+
+    try:
+        with watching([*args, "--source", "amqp"], tmp_path / "watch.log", env) as daemon:
+            # Idle: its pooled connections die under it, across two config polls (10 s each).
+            deadline = time.monotonic() + 21
+            while time.monotonic() < deadline:
+                reaper.reap()
+                time.sleep(1)
+            assert reaper.ended >= 1, "the watcher held no connection to end"
+            send(USERS[0], "after-idle")
+            daemon.wait_for(all_shown, 60, "the award after the idle kills")
+
+            # Writing: keep sending bursts and ending its connections until one ended in the
+            # middle of a batch (the log says it paused), then check nothing was lost.
+            burst = 0
+            while "Paused" not in daemon.log():
+                assert burst < 30, "no kill landed in a batch in 30 bursts"
+                for username in USERS:
+                    send(username, f"burst-{burst}")
+                for _ in range(10):
+                    reaper.reap()
+                    time.sleep(0.05)
+                burst += 1
+            daemon.wait_for(all_shown, 120, "every award of every burst")
+            assert daemon.process.poll() is None
+            assert daemon.signal(signal.SIGTERM) == 0
+        wait_until(lambda: bus.ready(f"hubsgen-t-{uid}") == 0, "every delivery acknowledged")
+    finally:
+        reaper.close()
+    summary = daemon.output()  # paused, never blamed a widget or a message for the database
+    assert "faults" in summary and "0 failed" in summary, summary
+    assert "quarantined" not in summary, summary
