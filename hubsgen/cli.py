@@ -173,15 +173,15 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
 
 def _declare(source: Source) -> None:
     """Declare an AMQP source's queues and bindings, as the first step of a deployment."""
-    from hubsgen.sources.amqp import AmqpSource
+    from hubsgen.sources.amqp import AmqpSource, broker_address
 
     if not isinstance(source, AmqpSource):
         source.close()
         raise click.ClickException(f"--declare-only needs an AMQP source (--source amqp or "
                                    f"amqp://URL), got {source.name}")
     source.declare()
-    where = source.topology.parameters()
-    click.echo(f"Declared {', '.join(source.topology.queues)} on {where.host}:{where.port}")
+    click.echo(f"Declared {', '.join(source.topology.queues)} on "
+               f"{broker_address(source.topology.parameters())}")
 
 
 @cli.command()

@@ -190,7 +190,7 @@ class AmqpSource:
         """Declare the queues and bindings now, so the broker keeps what is published from
         here on: call it before a full build, then consume, and no message falls in between."""
         params = self.topology.parameters()
-        where = _where(params)
+        where = broker_address(params)
         try:
             connection = pika.BlockingConnection(params)
         except _REFUSED as e:
@@ -206,7 +206,7 @@ class AmqpSource:
     def batches(self, max_messages: int, max_wait: float,
                 stop: threading.Event) -> Iterator[AmqpBatch]:
         params = self.topology.parameters()
-        where = _where(params)
+        where = broker_address(params)
         backoff = 1.0
         while not stop.is_set():
             try:
@@ -354,9 +354,9 @@ def reparse(msg_id: str, routing_key: str, kept: Mapping[str, Any],
     return parse_delivery(routing_key, properties, body)
 
 
-def _where(params: pika.URLParameters) -> str:
+def broker_address(params: pika.URLParameters) -> str:
     """The broker and virtual host, for messages: never the password."""
-    return f"{params.host}:{params.port}{params.virtual_host}"
+    return f"{params.host}:{params.port}/{params.virtual_host.lstrip('/')}"
 
 
 def _sent_at(headers: Mapping[str, Any]) -> datetime:

@@ -14,29 +14,31 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pika
 import pika.exceptions
 
 from hubs.demo import messages
-from tests.integration.daemon import AMQP_URL, HUBSGEN, broker, build_user_site, watching
+from tests.integration.daemon import HUBSGEN, broker, build_user_site, watching
 
 
-def fedora_messaging_file(path: Path, queue: str, topics: Sequence[str]) -> dict[str, str]:
+def fedora_messaging_file(path: Path, url: str, queue: str,
+                          topics: Sequence[str]) -> dict[str, str]:
     """A fedora-messaging file for a durable *queue* bound to *topics*, not declared; the
     environment that selects it."""
     keys = ", ".join(f'"{topic}"' for topic in topics)
-    path.write_text(f'amqp_url = "{AMQP_URL}"\n[client_properties]\napp = "hubsgen tests"\n'
+    path.write_text(f'amqp_url = "{url}"\n[client_properties]\napp = "hubsgen tests"\n'
                     f"[queues.{queue}]\ndurable = true\nauto_delete = false\nexclusive = false\n"
                     f'arguments = {{}}\n[[bindings]]\nqueue = "{queue}"\n'
                     f'exchange = "amq.topic"\nrouting_keys = [{keys}]\n')
     return {"FEDORA_MESSAGING_CONF": str(path)}
 
 
-def exists(queue: str) -> bool:
+def exists(url: str, queue: str) -> bool:
     """Whether the broker has *queue* (a passive declare, on a connection of its own: a
     refusal closes the channel)."""
-    with pika.BlockingConnection(pika.URLParameters(AMQP_URL)) as connection:
+    with pika.BlockingConnection(pika.URLParameters(url)) as connection:
         try:
             connection.channel().queue_declare(queue, passive=True)
         except pika.exceptions.ChannelClosedByBroker:
@@ -48,24 +50,26 @@ def badges_shown(fragment: Path) -> set[str]:
     return {badge["id"] for badge in json.loads(fragment.read_bytes())["data"]["badges"]}
 
 
-def test_declare_only_keeps_what_is_published_before_the_watcher_starts(tmp_path: Path) -> None:
+def test_declare_only_keeps_what_is_published_before_the_watcher_starts(
+        tmp_path: Path, amqp_url: str) -> None:
     """Assert --declare-only declares the queue and its bindings and exits 0 without touching
     the database or the output; then an award published before the build is handled by the
     watcher started after it."""
     uid = f"t-{uuid.uuid4().hex[:10]}"
     queue = f"hubsgen-{uid}"
-    with broker() as bus:
+    with broker(amqp_url) as bus:
         bus.queues.append(queue)  # deleted afterwards
-        env = fedora_messaging_file(tmp_path / "fedora-messaging.toml", queue,
+        env = fedora_messaging_file(tmp_path / "fedora-messaging.toml", amqp_url, queue,
                                     [f"org.{uid}.prod.#"])
-        assert not exists(queue)
+        assert not exists(amqp_url, queue)
         done = subprocess.run([str(HUBSGEN), "watch", "--source", "amqp", "--declare-only",
                                "--db", "sqlite:///missing.db", "--out", "build"],
                               cwd=tmp_path, env={**os.environ, **env}, capture_output=True,
                               text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
-        assert done.stdout == f"Declared {queue} on 127.0.0.1:5672\n"
-        assert exists(queue)
+        vhost = unquote(urlsplit(amqp_url).path[1:]).lstrip("/")
+        assert done.stdout == f"Declared {queue} on 127.0.0.1:5672/{vhost}\n"
+        assert exists(amqp_url, queue)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["fedora-messaging.toml"]
 
         award = messages.badge_award(datetime.now(UTC), "ralph", "early-bird", "Early bird",
