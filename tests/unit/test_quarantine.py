@@ -166,3 +166,23 @@ def test_retry_after_a_fix_handles_the_message_and_forgets_it(
     assert shows_award(watched_site)
     assert set(quarantined(watched_site)) == {"member-x"}
     assert quarantined(watched_site)["member-x"].seen == 2
+
+
+def test_explain_says_why_a_message_would_be_quarantined_and_goes_on(watched_site, tmp_path):
+    """A line that is not UTF-8, a membership that does not read: one line each, and the
+    award after them is still explained."""
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join([
+        b'{"topic": "x", "msg": {"a": "\xff"}, "msg_id": "m", "timestamp": 1}',
+        json.dumps(envelope("member-x", MEMBER_ADD, {"msg": "x"})).encode(),
+        json.dumps(award(1)).encode()]) + b"\n")
+    result = CliRunner().invoke(cli, ["explain", "--db", watched_site.settings.db_url,
+                                      str(path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("line 1: would be quarantined: message (no id): not JSON: "
+                               "'utf-8' codec can't decode byte 0xff")
+    assert lines[1] == ("member-x: would be quarantined: read: hub membership cannot read "
+                        "this fas.group.member.add: 'msg' is text, not an object")
+    assert "fedbadges.badge.award: users ralph;" in lines[2]
+    assert quarantined(watched_site) == {}  # explaining changes nothing
