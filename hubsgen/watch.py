@@ -176,13 +176,18 @@ class Watcher:
     def _periodic(self, stop: threading.Event) -> None:
         """Retries, the config poll and pruning, under the same pause as batches."""
         try:
-            self.retry_due()
+            worked = self.retry_due()
             if time.monotonic() - self.synced >= self.options.config_poll:
                 self.sync_config()
+                worked = True
             if time.monotonic() - self.pruned >= self.options.prune_every:
                 self.prune_store()
+                worked = True
         except INFRASTRUCTURE as e:
             self._pause(e, "will try again", stop)
+            return
+        if worked:
+            self.faults = 0
 
     def _pause(self, fault: BaseException, then: str, stop: threading.Event) -> None:
         delay = min(self.options.pause_first * 2 ** self.faults, self.options.pause_max)
@@ -210,7 +215,8 @@ class Watcher:
                 session.commit()
             if admitted:
                 self._handle_admitted(session, admitted)
-        self.faults = 0
+        if refused or admitted:
+            self.faults = 0  # the database answered: the next fault starts the backoff anew
         self.metrics.backlog.set(0)
 
     def _handle_admitted(self, session: Session,
@@ -362,12 +368,12 @@ class Watcher:
             self.retries[instance_id] = Retry(attempts, now + delay)
         self.metrics.retrying.set(len(self.retries))
 
-    def retry_due(self) -> None:
-        """Re-render failed instances whose backoff has passed."""
+    def retry_due(self) -> bool:
+        """Re-render failed instances whose backoff has passed; whether any was due."""
         now = time.monotonic()
         due = sorted(i for i, r in self.retries.items() if r.due <= now)
         if not due:
-            return
+            return False
         with self.sessions() as session:
             instances = self._instances(session, due)
             for gone in set(due) - {i.id for i in instances}:
@@ -376,6 +382,7 @@ class Watcher:
                 log.info("Retrying %s (attempt %d)", instance.key,
                          self.retries[instance.id].attempts + 1)
                 self._write(session, instance.hub, {instance.id})
+        return True
 
     def _hubs(self, session: Session, ids: object) -> list[Hub]:
         """The hubs of this shard among *ids*, with their widgets and memberships."""

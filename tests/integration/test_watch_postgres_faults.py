@@ -1,9 +1,11 @@
-"""PostgreSQL restarts, fails over or reaps idle connections under a running watcher: it lives.
+"""PostgreSQL restarts, fails over, goes away or reaps idle connections under a running
+watcher: it pauses, resumes by itself, and loses nothing.
 
-The test ends the watcher's database connections (``pg_terminate_backend``, what a restart or
+One test ends the watcher's database connections (``pg_terminate_backend``, what a restart or
 an idle-connection reaper does to them) while it idles through its config polls, and again and
-again while it stores and writes a stream of badge awards from AMQP. Every award must end up
-on its hub, every delivery acknowledged, and the process still running.
+again while it stores and writes a stream of badge awards from AMQP. The other cuts the network
+path to the database for a while, as an outage does. Every award must end up on its hub, every
+delivery acknowledged, and the process still running.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from hubs.testing import add_hub, make_engine
 from tests.conftest import PG_URL
 from tests.integration.daemon import HUBSGEN, Broker, broker, watching
+from tests.integration.tcpproxy import Proxy
 from tests.integration.test_watch_operations import award, shown
 from tests.timing import seconds, wait_until
 
@@ -54,21 +57,26 @@ class Reaper:
         self.engine.dispose()
 
 
-def test_the_watcher_rides_out_terminated_connections(tmp_path: Path, pg_url: str,
-                                                      bus: Broker) -> None:
-    uid = uuid.uuid4().hex[:10]
-    application = f"hubsgen-test-{uid}"
-    db_url = f"{pg_url}&application_name={application}"
+def badge_site(tmp_path: Path, pg_url: str, db_url: str) -> list[str]:
+    """User hubs with a badges widget on PostgreSQL, built; --db (*db_url*) and --out."""
     engine = make_engine(pg_url)
     with Session(engine) as session:
         for username in USERS:
             add_hub(session, username, user_hub=True, widgets=[("badges", {})])
         session.commit()
     engine.dispose()
-    out = tmp_path / "build"
-    args = ["--db", db_url, "--out", str(out)]
+    args = ["--db", db_url, "--out", str(tmp_path / "build")]
     subprocess.run([str(HUBSGEN), "build", *args], check=True, capture_output=True,
                    timeout=seconds(120))
+    return args
+
+
+def test_the_watcher_rides_out_terminated_connections(tmp_path: Path, pg_url: str,
+                                                      bus: Broker) -> None:
+    uid = uuid.uuid4().hex[:10]
+    application = f"hubsgen-test-{uid}"
+    args = badge_site(tmp_path, pg_url, f"{pg_url}&application_name={application}")
+    out = tmp_path / "build"
     prefix = f"org.t-{uid}.prod"
     env = bus.queue_config(tmp_path / "fedora-messaging.toml", f"hubsgen-t-{uid}",
                            [f"{prefix}.#"])
@@ -113,3 +121,37 @@ def test_the_watcher_rides_out_terminated_connections(tmp_path: Path, pg_url: st
     summary = daemon.output()  # paused, never blamed a widget or a message for the database
     assert "faults" in summary and "0 failed" in summary, summary
     assert "quarantined" not in summary, summary
+
+
+def test_the_watcher_waits_out_a_database_outage_and_resumes(tmp_path: Path, pg_url: str,
+                                                             bus: Broker) -> None:
+    """The database is unreachable for a while: the watcher pauses, longer each time, takes
+    nothing off the queue for good, and goes on by itself once it is back."""
+    url = make_url(pg_url)
+    proxy = Proxy((url.host or "127.0.0.1", url.port or 5432))
+    proxy.restore()
+    through_proxy = url.set(port=proxy.port).render_as_string(hide_password=False)
+    args = badge_site(tmp_path, pg_url, through_proxy)
+    out = tmp_path / "build"
+    uid = uuid.uuid4().hex[:10]
+    prefix = f"org.t-{uid}.prod"
+    queue = f"hubsgen-t-{uid}"
+    env = bus.queue_config(tmp_path / "fedora-messaging.toml", queue, [f"{prefix}.#"])
+    try:
+        with watching([*args, "--source", "amqp"], tmp_path / "watch.log", env) as daemon:
+            proxy.cut()
+            bus.publish(f"{prefix}.fedbadges.badge.award", award(USERS[1], "in-the-outage"))
+            daemon.wait_for(lambda: "Paused 4 s" in daemon.log(), 60, "a third, longer pause")
+            assert shown(out, USERS[1]) == set()
+            proxy.restore()
+            daemon.wait_for(lambda: shown(out, USERS[1]) == {"in-the-outage"}, 60,
+                            "the award, once the database is back")
+            bus.publish(f"{prefix}.fedbadges.badge.award", award(USERS[2], "after"))
+            daemon.wait_for(lambda: shown(out, USERS[2]) == {"after"}, 30, "the next award")
+            assert daemon.signal(signal.SIGTERM) == 0
+        wait_until(lambda: bus.ready(queue) == 0, "every delivery acknowledged")
+    finally:
+        proxy.cut()
+    log = daemon.log()
+    assert log.index("Paused 1 s") < log.index("Paused 2 s") < log.index("Paused 4 s")
+    assert "0 failed" in daemon.output() and "quarantined" not in daemon.output()
