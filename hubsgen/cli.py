@@ -33,8 +33,8 @@ class HubsGroup(click.Group):
         except UNAVAILABLE as e:
             reason = str(e.orig or e).strip().splitlines()[0]
             raise click.ClickException(printable(
-                f"the database stopped answering ({reason}): run the command again when "
-                "it is back")) from e
+                f"the database could not do it ({reason}); if it is down or restarting, run "
+                "the command again when it is back")) from e
 
 
 db_option = click.option("--db", "db_url", metavar="URL",

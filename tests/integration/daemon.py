@@ -29,10 +29,10 @@ from tests.timing import POLL, seconds
 HUBSGEN = Path(sys.executable).parent / "hubsgen"
 
 
-def build_user_site(root: Path, usernames: Sequence[str]) -> list[str]:
-    """A database of user hubs, each with a badges widget, built with ``hubsgen build``; the
-    ``--db`` and ``--out`` arguments for ``hubsgen watch``."""
-    db_url = f"sqlite:///{root / 'hubs.db'}"
+def build_user_site(root: Path, usernames: Sequence[str], db_url: str = "") -> list[str]:
+    """A database of user hubs (SQLite in *root* unless *db_url*), each with a badges widget,
+    built with ``hubsgen build``; the ``--db`` and ``--out`` arguments for ``hubsgen watch``."""
+    db_url = db_url or f"sqlite:///{root / 'hubs.db'}"
     engine = make_engine(db_url)
     with Session(engine) as session:
         for username in usernames:

@@ -11,7 +11,6 @@ delivery acknowledged, and the process still running.
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,14 +18,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.orm import Session
 
-from hubs.testing import add_hub, make_engine
 from tests.conftest import PG_URL
-from tests.integration.daemon import HUBSGEN, Broker, broker, watching
+from tests.integration.daemon import Broker, broker, build_user_site, watching
 from tests.integration.tcpproxy import Proxy
 from tests.integration.test_watch_operations import award, shown
-from tests.timing import seconds, wait_until
+from tests.timing import wait_until
 
 USERS = [f"user{n:02d}" for n in range(20)]
 
@@ -58,17 +55,10 @@ class Reaper:
 
 
 def badge_site(tmp_path: Path, pg_url: str, db_url: str) -> list[str]:
-    """User hubs with a badges widget on PostgreSQL, built; --db (*db_url*) and --out."""
-    engine = make_engine(pg_url)
-    with Session(engine) as session:
-        for username in USERS:
-            add_hub(session, username, user_hub=True, widgets=[("badges", {})])
-        session.commit()
-    engine.dispose()
-    args = ["--db", db_url, "--out", str(tmp_path / "build")]
-    subprocess.run([str(HUBSGEN), "build", *args], check=True, capture_output=True,
-                   timeout=seconds(120))
-    return args
+    """User hubs with a badges widget on PostgreSQL, built; the watcher's --db (*db_url*, the
+    same database by another way) and --out."""
+    build_user_site(tmp_path, USERS, pg_url)
+    return ["--db", db_url, "--out", str(tmp_path / "build")]
 
 
 def test_the_watcher_rides_out_terminated_connections(tmp_path: Path, pg_url: str,
