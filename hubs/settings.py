@@ -1,14 +1,18 @@
-"""Settings: defaults, then a TOML file, then the command-line options a user gave."""
+"""Settings: defaults, then a TOML file, then environment variables, then the command-line
+options a user gave; every value checked against its key's rule on the way in."""
 
 from __future__ import annotations
 
-import dataclasses
+import json
+import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from hubs.db import resolve_url
+from hubs.db import URL_ENV, resolve_url
 from hubs.errors import ConfigError
 from hubs.services import DEFAULT_URLS, ServiceSettings
 
@@ -34,51 +38,190 @@ class Settings:
     live: LiveSettings = field(default_factory=LiveSettings)
 
 
+@dataclass(frozen=True)
+class Rule:
+    """What one key accepts, in words for its error message and the README."""
+
+    allowed: str
+    accepts: Callable[[Any], bool]
+    from_text: Callable[[str], Any] = str
+    """How an environment variable's text becomes a value; text it cannot read stays text,
+    which *accepts* then refuses."""
+
+
+def _whole(low: int, high: int, unit: str) -> Rule:
+    def accepts(value: Any) -> bool:
+        return type(value) is int and low <= value <= high  # not bool, though bool is an int
+
+    return Rule(f"a whole number of {unit} from {low} to {high}", accepts, _parsed(int))
+
+
+def _seconds(low: float, high: float) -> Rule:
+    def accepts(value: Any) -> bool:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return number and low <= value <= high  # also refuses nan
+
+    return Rule(f"a number of seconds from {low:g} to {high:g}", accepts, _parsed(float))
+
+
+def _parsed(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            return kind(text)
+        except ValueError:
+            return text
+
+    return parse
+
+
+def _is_link(value: Any) -> bool:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    return parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str | Path) and str(value) != "" and "\0" not in str(value)
+
+
+_FLAG = Rule("true or false", lambda v: isinstance(v, bool),
+             lambda text: {"true": True, "false": False}.get(text.lower(), text))
+_LINK = Rule("an http:// or https:// link", _is_link)
+
+SCHEMA: dict[str, dict[str, Rule]] = {
+    "": {
+        "db_url": Rule("a database URL as text, like sqlite:///hubs.db", _is_text),
+        "out_dir": Rule("a directory path as non-empty text", _is_text),
+        "jobs": _whole(1, 256, "processes"),
+        "retention_days": _whole(1, 36500, "days"),
+    },
+    "services": {
+        "enabled": _FLAG,
+        "timeout": _seconds(0.1, 600),
+        "retries": _whole(0, 10, "retries"),
+    },
+    "services.urls": {name: _LINK for name in DEFAULT_URLS},
+    "live": {
+        "events_url": Rule(
+            "a path starting with / or an http:// or https:// link",
+            lambda v: _is_link(v) or (isinstance(v, str) and v[:1] == "/" and v[:2] != "//")),
+        "poll_seconds": _seconds(0.5, 3600),
+    },
+}
+"""Every key of the settings file by table ("" is the top level), with what it accepts."""
+
+
+def _variable(table: str, key: str) -> str:
+    """HUBSGEN_, the table and the key in capitals; db_url keeps its older $HUBS_DB_URL."""
+    return URL_ENV if key == "db_url" else "_".join(filter(None, ("HUBSGEN", table, key))).upper()
+
+
+ENVIRONMENT = {(table, key): _variable(table, key)
+               for table in ("", "services", "live") for key in SCHEMA[table]}
+"""The environment variable that overrides each (table, key); [services.urls] has none."""
+
+Layers = dict[str, dict[str, Any]]
+
+
 def load_settings(config_path: Path | None = None, **options: Any) -> Settings:
-    """Layer the file over the defaults, then every option that is not None over both."""
-    values: dict[str, Any] = {}
+    """Layer the file, then the environment, then every option that is not None over the
+    defaults. ``services`` and ``live`` options are whole tables, already typed."""
+    layers: Layers = {table: {} for table in SCHEMA}
     if config_path is not None:
-        values = _read_file(config_path)
-    values.update({k: v for k, v in options.items() if v is not None})
-    if "db_url" in values:
-        values["db_url"] = resolve_url(values["db_url"])
-    if "out_dir" in values:
-        values["out_dir"] = Path(values["out_dir"])
-    jobs = values.get("jobs", 1)
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"jobs must be a whole number of at least 1, got {jobs!r}")
-    return Settings(**values)
+        _merge(layers, _read_file(config_path))
+    _merge(layers, _read_environment())
+    tables = {k: options.pop(k) for k in ("services", "live") if options.get(k) is not None}
+    given = {k: v for k, v in options.items() if v is not None}
+    _refuse_unknown("command line", given, set(SCHEMA[""]), "")
+    for key, value in given.items():
+        layers[""][key] = _checked("command line", "", key, value)
+    return _settings(layers, tables)
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _settings(layers: Layers, tables: dict[str, Any]) -> Settings:
+    top = dict(layers[""])
+    if "out_dir" in top:
+        top["out_dir"] = Path(top["out_dir"])
+    urls = {**DEFAULT_URLS, **layers["services.urls"]}
+    services = tables.get("services") or ServiceSettings(**layers["services"], urls=urls)
+    live = tables.get("live") or LiveSettings(**layers["live"])
+    return Settings(**top, services=services, live=live)
+
+
+def _merge(into: Layers, layer: Layers) -> None:
+    for table, values in layer.items():
+        into[table].update(values)
+
+
+def _read_file(path: Path) -> Layers:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"config file {path}: {e}") from e
-    _refuse_unknown(path, raw, {f.name for f in dataclasses.fields(Settings)})
-    services = raw.pop("services", None)
-    if services is not None:
-        _refuse_unknown(path, services, {f.name for f in dataclasses.fields(ServiceSettings)},
-                        "[services] ")
-        urls = services.get("urls", {})
-        _refuse_unknown(path, urls, set(DEFAULT_URLS), "[services.urls] ")
-        services["urls"] = {**DEFAULT_URLS, **urls}
-        raw["services"] = ServiceSettings(**services)
-    live = raw.pop("live", None)
-    if live is not None:
-        _refuse_unknown(path, live, {f.name for f in dataclasses.fields(LiveSettings)}, "[live] ")
-        poll = live.get("poll_seconds", LiveSettings.poll_seconds)
-        if not isinstance(poll, int | float) or poll <= 0:
-            raise ConfigError(f"config file {path}: [live] poll_seconds must be a positive "
-                              f"number of seconds, got {poll!r}")
-        raw["live"] = LiveSettings(**live)
-    return raw
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read ({e.strerror})") from e
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{path}: not a valid TOML file ({e})") from e
+    layers: Layers = {table: {} for table in SCHEMA}
+    _read_table(path, raw, "", layers)
+    return layers
 
 
-def _refuse_unknown(path: Path, raw: dict[str, Any], valid: set[str], where: str = "") -> None:
+def _read_table(path: Path, raw: dict[str, Any], table: str, layers: Layers) -> None:
+    """Check one table's keys into *layers*, and its sub-tables' in turn."""
+    subtables = {name.rpartition(".")[2]: name for name in SCHEMA
+                 if name and name.rpartition(".")[0] == table}
+    _refuse_unknown(str(path), raw, set(SCHEMA[table]) | set(subtables), table)
+    for key, value in raw.items():
+        if key not in subtables:
+            layers[table][key] = _checked(str(path), table, key, value)
+        elif isinstance(value, dict):
+            _read_table(path, value, subtables[key], layers)
+        else:
+            raise ConfigError(f"{path}: {_where(table)}{key} must be a table, got {_shown(value)}")
+
+
+def _read_environment() -> Layers:
+    """Each variable that is set and not empty, read as its key's rule reads text."""
+    layers: Layers = {table: {} for table in SCHEMA}
+    for (table, key), name in ENVIRONMENT.items():
+        text = os.environ.get(name, "")
+        if text:
+            rule = SCHEMA[table][key]
+            value = rule.from_text(text)
+            if not rule.accepts(value):
+                _refuse(f"${name}", table, key, text)  # quote the text, as the user wrote it
+            layers[table][key] = value
+    return layers
+
+
+def _checked(source: str, table: str, key: str, value: Any) -> Any:
+    if not SCHEMA[table][key].accepts(value):
+        _refuse(source, table, key, value)
+    return value
+
+
+def _refuse(source: str, table: str, key: str, given: Any) -> None:
+    allowed = SCHEMA[table][key].allowed
+    raise ConfigError(f"{source}: {_where(table)}{key} must be {allowed}, got {_shown(given)}")
+
+
+def _refuse_unknown(source: str, raw: dict[str, Any], valid: set[str], table: str) -> None:
     unknown = sorted(set(raw) - valid)
     if unknown:
-        raise ConfigError(
-            f"config file {path}: unknown {where}key(s) {', '.join(unknown)}; "
-            f"valid keys: {', '.join(sorted(valid))}"
-        )
+        raise ConfigError(f"{source}: unknown {_where(table)}key(s) {', '.join(unknown)}; "
+                          f"valid keys: {', '.join(sorted(valid))}")
+
+
+def _where(table: str) -> str:
+    return f"[{table}] " if table else ""
+
+
+def _shown(value: Any) -> str:
+    """*value* as TOML writes it, shortened, so a message quotes what the user typed."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value if len(value) <= 60 else value[:57] + "...", ensure_ascii=False)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return str(value)

@@ -84,7 +84,8 @@ def test_live_settings_reach_the_hub_page(sqlite_url, tmp_path, boom_plugin):
     config.write_text("[live]\npoll_seconds = 0\n")
     result = CliRunner().invoke(cli, ["--config", str(config), "build", "--db", sqlite_url])
     assert result.exit_code == 1
-    assert "[live] poll_seconds must be a positive number of seconds, got 0" in result.stderr
+    assert result.stderr == (f"Error: {config}: [live] poll_seconds must be a number of seconds "
+                             "from 0.5 to 3600, got 0\n")
 
 
 def test_log_json_writes_one_object_per_line(sqlite_url, tmp_path):
