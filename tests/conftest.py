@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from hubs.settings import ENVIRONMENT
 from hubs.testing import make_engine
 
 PG_URL = os.environ.get("HUBS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -20,6 +21,13 @@ def require(reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def settings_environment_cleared(monkeypatch) -> None:
+    """The developer's own $HUBSGEN_JOBS, $HUBS_DB_URL... would override what tests set."""
+    for name in [*ENVIRONMENT.values(), "HUBSGEN_CONFIG"]:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
