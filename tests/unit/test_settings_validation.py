@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from hubs.errors import ConfigError
 from hubs.services import DEFAULT_URLS, ServiceSettings
-from hubs.settings import SCHEMA, LiveSettings, Settings, load_settings
+from hubs.settings import ENVIRONMENT, SCHEMA, LiveSettings, Settings, load_settings
 from hubs.testing import add_hub, make_engine
 from hubsgen.cli import cli
+
+README = Path(__file__).parents[2] / "README.md"
 
 
 def build_with(config: Path, *args: str):
@@ -158,3 +160,10 @@ def test_every_setting_has_a_rule():
         assert names == set(SCHEMA[table]), table
     assert set(SCHEMA["services.urls"]) == set(DEFAULT_URLS)
 
+
+def test_readme_documents_every_key_and_variable():
+    readme = README.read_text()
+    for (table, key), name in ENVIRONMENT.items():
+        row = f"| `{table + '.' if table else ''}{key}` |"
+        assert row in readme, row
+        assert f"`{name}`" in readme
