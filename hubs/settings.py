@@ -75,7 +75,10 @@ def _parsed(kind: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def _is_link(value: Any) -> bool:
-    parts = urlsplit(value) if isinstance(value, str) else None
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+    except ValueError:  # an unclosed [IPv6 address
+        return False
     return parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
 
 

@@ -45,6 +45,8 @@ def build_with(config: Path, *args: str):
     ('[services]\nurls = "x"', '[services] urls must be a table, got "x"'),
     ('[services.urls]\nbodhi = "ftp://bodhi.example"',
      '[services.urls] bodhi must be an http:// or https:// link, got "ftp://bodhi.example"'),
+    ('[services.urls]\nbodhi = "http://[::1"',
+     '[services.urls] bodhi must be an http:// or https:// link, got "http://[::1"'),
     ('[services.urls]\nkoji = "https://koji.example"',
      "unknown [services.urls] key(s) koji; valid keys: badges, bodhi, datagrepper, fedocal, "
      "pagure"),
