@@ -179,18 +179,39 @@
     refocus();
   }
 
-  /** Returns how to focus, once *container* has changed, the equivalent of what has focus. */
+  /** Returns how to focus, once *container* has changed, the equivalent of what has focus:
+      the element with its id, else the one that is what it was (tag, link and text), else
+      one going to the same place, and only then the one at its position, which new items
+      before it would shift. */
   function rememberFocus(container) {
     const active = document.activeElement;
     const widget = active?.closest(".widget[id]");
     if (!widget || !container.contains(widget)) return () => {};
-    const index = [...widget.querySelectorAll(FOCUSABLE)].indexOf(active);
+    const before = [...widget.querySelectorAll(FOCUSABLE)];
+    const index = before.indexOf(active);
+    // Which of the elements alike it, should the widget hold several (the same link twice)
+    const alike = (withText) => {
+      const key = identity(active, withText);
+      const nth = before.slice(0, index).filter((el) => identity(el, withText) === key).length;
+      return (els) => els.filter((el) => identity(el, withText) === key)[nth];
+    };
+    const [same, sameLink] = [alike(true), alike(false)];
     return () => {
       const home = document.getElementById(widget.id);
-      const same = active.id ? document.getElementById(active.id) : null;
-      const target = home?.contains(same) ? same : home?.querySelectorAll(FOCUSABLE)[index];
+      if (!home) return;
+      const after = [...home.querySelectorAll(FOCUSABLE)];
+      const byId = active.id ? document.getElementById(active.id) : null;
+      const target = (home.contains(byId) ? byId : null)
+        ?? same(after) ?? sameLink(after) ?? after[index];
       target?.focus({ preventScroll: true });
     };
+  }
+
+  /** What an element is, to find it again among new ones: its tag, where it leads, and (with
+      *withText*) what it says. */
+  function identity(el, withText = true) {
+    const leads = el.getAttribute("href") ?? el.getAttribute("name") ?? "";
+    return `${el.tagName}|${leads}|${withText ? el.textContent.trim() : ""}`;
   }
 
   function highlight(el) {

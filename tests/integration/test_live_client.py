@@ -8,22 +8,25 @@ would rewrite a fragment, versions.json and the page, then observe the page's DO
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import queue
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hubs.models import Hub, WidgetInstance
+from hubs.demo import messages
+from hubs.models import Hub, Message, WidgetInstance
 from hubs.settings import LiveSettings, load_settings
-from hubs.testing import add_hub, make_engine
+from hubs.testing import T0, add_events, add_hub, make_engine
 from tests.conftest import require
 from tests.sites import Site
 from tests.timing import milliseconds, wait_until
@@ -38,6 +41,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 HUB = "designteam"
+USER = "ralph"
+"""A user hub of badges, none earned yet: tests award them with images this server serves."""
 LIVE = LiveSettings(events_url="/events", poll_seconds=0.5)
 LINKS = "Start at [one](https://example.org/1) or [two](https://example.org/2)."
 
@@ -156,6 +161,7 @@ def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
             ("sticky", {"title": "Roadmap", "text": paragraphs("Roadmap", 40)}),
             ("sticky", {"title": "Elsewhere", "text": "On the side."}, "side"),
         ])
+        add_hub(s, USER, user_hub=True, widgets=[("badges", {})])
         s.commit()
     site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
     rebuild(site)
@@ -197,10 +203,10 @@ def page(browser: Browser) -> Iterator[Page]:
 
 # --- Helpers ---
 
-def rebuild(site: Site) -> dict[str, Any]:
-    """Rebuild as the watcher would; the hub's versions.json afterwards."""
+def rebuild(site: Site, hub: str = HUB) -> dict[str, Any]:
+    """Rebuild as the watcher would; *hub*'s versions.json afterwards."""
     assert site.build(live=LIVE).failures == []
-    versions: dict[str, Any] = json.loads((site.out / HUB / "versions.json").read_bytes())
+    versions: dict[str, Any] = json.loads((site.out / hub / "versions.json").read_bytes())
     return versions
 
 
@@ -209,6 +215,28 @@ def widget_ids(site: Site) -> dict[str, str]:
     with site.session() as s:
         rows = s.scalars(select(WidgetInstance).join(Hub).where(Hub.name == HUB))
         return {w.config["title"]: str(w.id) for w in rows}
+
+
+def badges_widget(site: Site) -> str:
+    with site.session() as s:
+        return str(s.scalars(select(WidgetInstance.id).join(Hub).where(Hub.name == USER)).one())
+
+
+def award(site: Site, server: LiveServer, *names: str) -> dict[str, Any]:
+    """Award ralph badges named *names*, a day apart, their images on *server* (which has
+    none: they answer 404); rebuild, and return ralph's versions.json."""
+    with site.session() as s:
+        done = s.scalar(select(func.count(Message.id))) or 0
+        add_events(s, [dataclasses.replace(
+            messages.badge_award(T0 + timedelta(days=done + n), USER, name.lower(), name,
+                                 f"For {name}"),
+            body={"user": {"username": USER},
+                  "badge": {"badge_id": name.lower(), "name": name,
+                            "description": f"For {name}",
+                            "image": f"{server.url}/pngs/{name.lower()}.png"}})
+            for n, name in enumerate(names)])
+        s.commit()
+    return rebuild(site, USER)
 
 
 def set_text(site: Site, widget_id: str, text: str) -> None:
@@ -223,9 +251,17 @@ def publish(server: LiveServer, versions: dict[str, Any], *widget_ids: str) -> N
     server.push(versions["seq"], {i: versions["widgets"][i] for i in widget_ids})
 
 
-def open_live(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.url}/{HUB}/")
+def open_live(page: Page, server: LiveServer, hub: str = HUB) -> None:
+    page.goto(f"{server.url}/{hub}/")
     page.wait_for_selector('.live-badge[data-state="live"]')
+
+
+def focused(page: Page) -> list[str | None]:
+    """The focused element's widget id, tag, link and text."""
+    return page.evaluate("""() => {
+        const el = document.activeElement;
+        return [el.closest(".widget")?.id ?? null, el.tagName, el.getAttribute("href"),
+                el.textContent.trim()]; }""")
 
 
 def wait_for_version(page: Page, widget_id: str, version: str) -> None:
@@ -305,6 +341,25 @@ def test_focus_stays_on_the_equivalent_element(site, server, page):
         return [el.closest(".widget")?.id, el.tagName, el.textContent]; }""", ids["Links"])
     assert focused == [f"widget-{ids['Links']}", "A", "dos"]
     assert page.evaluate("scrollY") == scrolled_before
+
+
+def test_focus_stays_on_its_link_while_new_badges_arrive_before_it(site, server, page):
+    """Assert a keyboard user on "All of ralph's badges" stays on it through awards that
+    each insert a badge link before it (by position, focus would land on a badge)."""
+    award(site, server, "First")
+    open_live(page, server, USER)
+    page.get_by_role("link", name="All of ralph's badges").focus()
+    expected = focused(page)
+    assert expected[1:] == ["A", "https://badges.fedoraproject.org/user/ralph",
+                            "All of ralph's badges"]
+    widget = badges_widget(site)
+
+    for name in ["Second", "Third", "Fourth", "Fifth", "Sixth"]:
+        versions = award(site, server, name)
+        publish(server, versions, widget)
+        wait_for_version(page, widget, versions["widgets"][widget])
+        assert page.locator(f"#widget-{widget} img[alt='{name}']").count() == 1
+        assert focused(page) == expected, f"after {name}"
 
 
 def test_a_new_widget_reloads_the_layout_and_keeps_focus(site, server, page):
