@@ -21,10 +21,6 @@
     "catching-up": ["Catching up", "Reconnecting; checking for updates meanwhile."],
     stale: ["Out of date", "No update confirmed for a few minutes; reload to be sure."],
   };
-  // Browsers with scroll anchoring keep the reader's place themselves; scrolling here too
-  // would move the page twice.
-  const browserAnchorsScroll = CSS.supports("overflow-anchor", "auto");
-
   let seq = Number(main.dataset.seq) || 0;
   /** Widget id -> the newest {version, seq} announced for it; starts as the page itself. */
   let announced = new Map([...main.querySelectorAll(".widget[data-widget-id]")].map(
@@ -169,14 +165,43 @@
   }
 
   // --- Keeping the reader's place, and telling them what changed ---
+  // The browser's scroll anchoring cannot do this: its anchor is often inside the widget
+  // being replaced, and then it keeps nothing still. The stylesheet turns it off where this
+  // script runs (the class below), so the page is never moved twice.
+  document.documentElement.classList.add("live-keeps-place");
+  // Where the last correction meant its anchor to be, and where it got: scroll offsets are
+  // whole device pixels, so a correction may fall short by a fraction, and swap after swap
+  // those fractions would add up to a drift.
+  let lastPlace = null;
+
   function changeKeepingPlace(container, change) {
     const refocus = rememberFocus(container);
-    const before = container.getBoundingClientRect();
+    const anchor = readingAnchor(container);
     change();
-    if (!browserAnchorsScroll && before.bottom <= 0) {
-      window.scrollBy(0, container.getBoundingClientRect().height - before.height);
+    if (anchor) {
+      const same = lastPlace?.key === anchor.key && Math.abs(lastPlace.got - anchor.before) < 1;
+      const meant = same ? lastPlace.meant : anchor.before;
+      window.scrollBy(0, anchor.top() - meant);
+      lastPlace = { key: anchor.key, meant, got: anchor.top() };
     }
     refocus();
+  }
+
+  /** What the reader is reading, if *container* starts above the view (a change there would
+      move it): the first widget in view but *container*, in page order (the main column
+      first), or the footer; found again after the change by its id. */
+  function readingAnchor(container) {
+    if (container.getBoundingClientRect().top >= 0) return null;  // the change is in view
+    for (const el of document.querySelectorAll(".widget[id], .site-footer")) {
+      if (el === container) continue;  // its top stays put; what follows it is what moves
+      const { top, bottom } = el.getBoundingClientRect();
+      if (bottom > 0 && top < window.innerHeight) {
+        const find = () => (el.id && document.getElementById(el.id)) || el;
+        return { key: el.id || "footer", before: top,
+                 top: () => find().getBoundingClientRect().top };
+      }
+    }
+    return null;
   }
 
   /** Returns how to focus, once *container* has changed, the equivalent of what has focus:

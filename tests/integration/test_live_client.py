@@ -279,8 +279,8 @@ def text_of(page: Page, widget_id: str) -> str:
 @pytest.mark.parametrize("anchoring", ["browser", "script"])
 def test_event_swaps_only_that_widget_and_keeps_the_view_still(site, server, page, anchoring):
     """Assert an event replaces the Note's content and nothing else, marks and announces it,
-    and that the widget in view stays put while the Note above it grows: by the browser's
-    scroll anchoring, or by live.js where a browser has none (simulated here)."""
+    and that the widget in view stays put while the Note above it grows: live.js keeps it
+    there, whether or not the browser has scroll anchoring (its absence simulated here)."""
     if anchoring == "script":
         page.add_init_script("""{
             const supports = CSS.supports.bind(CSS);
@@ -319,6 +319,30 @@ def test_event_swaps_only_that_widget_and_keeps_the_view_still(site, server, pag
     assert abs(page.evaluate("scrollY") - scrolled_before - grown) < 1
     page.wait_for_function(f"!document.getElementById('widget-{ids['Note']}')"
                            ".classList.contains('is-updated')")
+
+
+def test_a_widget_growing_across_the_top_of_the_view_keeps_the_next_one_still(
+        site, server, page):
+    """Assert that while the Guide, straddling the top of the view, grows at its top swap
+    after swap, the Roadmap below it (what the reader was reading) stays where it was: the
+    browser's anchor would be inside the Guide, which each swap replaces."""
+    ids = widget_ids(site)
+    page.set_viewport_size({"width": 1100, "height": 500})
+    open_live(page, server)
+    roadmap = page.locator(f"#widget-{ids['Roadmap']}")
+    page.evaluate("(y) => window.scrollBy(0, y)", roadmap.bounding_box()["y"] - 100)
+    start = roadmap.bounding_box()["y"]
+    assert abs(start - 100) < 1
+    guide = page.locator(f"#widget-{ids['Guide']}").bounding_box()
+    assert guide["y"] < 0 < guide["y"] + guide["height"] < 100
+
+    for n in range(1, 9):
+        set_text(site, ids["Guide"], paragraphs("New", n) + "\n\n" + paragraphs("Guide", 12))
+        versions = rebuild(site)
+        publish(server, versions, ids["Guide"])
+        wait_for_version(page, ids["Guide"], versions["widgets"][ids["Guide"]])
+        assert abs(roadmap.bounding_box()["y"] - start) <= 2, f"after swap {n}"
+    assert f"New paragraph {n - 1}" in text_of(page, ids["Guide"])
 
 
 def test_focus_stays_on_the_equivalent_element(site, server, page):
