@@ -12,6 +12,7 @@
   const pollMs = (Number(main.dataset.pollSeconds) || 15) * 1000;
   const RETRY_FIRST_MS = Math.max(pollMs * 2, 10_000);
   const RETRY_MAX_MS = 60_000;
+  const RETRY_MISSING_MS = 5 * 60_000;  // events this page never had: the site may have none
   const STALE_AFTER_MS = 3 * 60_000;
   const HIGHLIGHT_MS = 2_000;
   const FOCUSABLE = "a[href], area[href], button, input, select, textarea, summary, iframe, "
@@ -19,6 +20,8 @@
   const BADGE_TEXT = {
     live: ["Live", "Widgets update as things happen."],
     "catching-up": ["Catching up", "Reconnecting; checking for updates meanwhile."],
+    polling: [`Updates every ${pollMs / 1000} s`,
+      `This site sends no live updates; the page checks for them every ${pollMs / 1000} s.`],
     stale: ["Out of date", "No update confirmed for a few minutes; reload to be sure."],
   };
   let seq = Number(main.dataset.seq) || 0;
@@ -37,6 +40,9 @@
   let source = null;
   let errors = 0;              // since the last successful open
   let retryMs = RETRY_FIRST_MS;
+  let retryTimer = 0;
+  let everOpened = false;      // an events stream opened since the page loaded
+  let eventsMissing = false;   // the first stream failed before it opened: polling is the plan
   let pollTimer = 0;
   let pollInFlight = false;
   let etag = null;
@@ -275,6 +281,8 @@
     source = events;
     errors = 0;
     events.addEventListener("open", () => {
+      everOpened = true;
+      eventsMissing = false;
       errors = 0;
       retryMs = RETRY_FIRST_MS;
       clearInterval(pollTimer);
@@ -288,18 +296,42 @@
     events.addEventListener("error", () => {
       // The browser reconnects by itself (sending Last-Event-ID) unless it was refused.
       errors += 1;
-      if (events.readyState === EventSource.CLOSED || errors >= 2) fallBack();
+      if (!everOpened) settleOnPolling();
+      else if (events.readyState === EventSource.CLOSED || errors >= 2) fallBack();
       else showState();
     });
   }
 
+  // Events that worked went away: catch up by polling, and try them again soon.
   function fallBack() {
-    source.close();
-    source = null;
+    closeEvents();
     startPolling();
-    setTimeout(connect, retryMs);
+    retryEventsIn(retryMs);
     retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     showState();
+  }
+
+  // Events that never worked (a static server has no /events: 404, or nothing listening):
+  // polling is how this page updates, the badge says so, and events are tried rarely.
+  function settleOnPolling() {
+    closeEvents();
+    eventsMissing = true;
+    startPolling();
+    retryEventsIn(RETRY_MISSING_MS);
+    showState();
+  }
+
+  function closeEvents() {
+    source?.close();
+    source = null;
+  }
+
+  function retryEventsIn(ms) {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      retryTimer = 0;
+      connect();
+    }, ms);
   }
 
   function startPolling() {
@@ -336,7 +368,7 @@
     const open = source !== null && source.readyState === EventSource.OPEN;
     if (open) confirmedAt = Date.now();  // keep-alives never reach scripts: open is confirmed
     const state = Date.now() - confirmedAt > STALE_AFTER_MS ? "stale"
-      : open ? "live" : "catching-up";
+      : open ? "live" : eventsMissing ? "polling" : "catching-up";
     if (badge.dataset.state === state) return;
     const [text, title] = BADGE_TEXT[state];
     badge.dataset.state = state;
@@ -348,13 +380,15 @@
   // would starve the seventh page. Hidden tabs let go of theirs and catch up when shown.
   function onVisibility() {
     if (document.hidden) {
-      source?.close();
-      source = null;
+      closeEvents();
       clearInterval(pollTimer);
       pollTimer = 0;
+      clearTimeout(retryTimer);
+      retryTimer = 0;
       showState();
     } else if (!source && !pollTimer) {
-      if (window.EventSource && eventsUrl) connect();
+      if (eventsMissing) settleOnPolling();
+      else if (window.EventSource && eventsUrl) connect();
       else startPolling();
     }
   }

@@ -412,29 +412,61 @@ def test_a_new_widget_reloads_the_layout_and_keeps_focus(site, server, page):
         "document.querySelector('[data-live-status]').textContent === 'Page layout updated'")
 
 
-def test_without_events_the_page_polls_then_goes_live_again(site, server, page):
-    """Assert a page whose events endpoint is missing polls versions.json, picks up a rebuild
-    while showing 'Catching up', and turns 'Live' once events come back, asking only for
-    what came after the seq it polled."""
+def badge_says(page: Page, state: str) -> str:
+    """Wait until the live badge is in *state*; its text."""
+    page.wait_for_function(
+        "(state) => document.querySelector('.live-badge')?.dataset.state === state", arg=state)
+    return page.locator(".live-badge").inner_text()
+
+
+def test_without_an_events_service_the_page_polls_and_says_so(site, server, page):
+    """Assert a page served with no events service (a static server: /events is 404) settles
+    on polling, says how often it checks, asks for /events once in its first minutes, not
+    every few seconds, picks up a rebuild by polling, and goes live once events exist."""
     ids = widget_ids(site)
     server.events_on = False
-    page.clock.install()  # time flows as usual; the events retry is brought forward below
+    page.clock.install()  # time flows as usual, and is brought forward below
     page.goto(f"{server.url}/{HUB}/")
-    wait_until(lambda: server.hits(f"/{HUB}/versions.json"), "poll of versions.json", 10)
-    badge = page.locator(".live-badge")
-    assert badge.get_attribute("data-state") == "catching-up"
+    assert badge_says(page, "polling") == "Updates every 0.5 s"
+    for _ in range(6):  # a minute, in steps: every timer due in it fires
+        polls = len(server.hits(f"/{HUB}/versions.json"))
+        page.clock.fast_forward("00:10")
+        wait_until(lambda: len(server.hits(f"/{HUB}/versions.json")) > polls,  # noqa: B023
+                   "a poll after the clock moved", 10)
+    assert len(server.hits("/events")) == 1
+    assert badge_says(page, "polling") == "Updates every 0.5 s"
 
     set_text(site, ids["Note"], "Polled into view.")
     versions = rebuild(site)
     wait_for_version(page, ids["Note"], versions["widgets"][ids["Note"]])
     assert "Polled into view." in text_of(page, ids["Note"])
-    assert (badge.get_attribute("data-state"), badge.inner_text()) == ("catching-up",
-                                                                     "Catching up")
+    assert badge_says(page, "polling") == "Updates every 0.5 s"
 
     server.events_on = True
-    page.clock.fast_forward("00:11")  # past the first retry, max(2 x poll, 10 s)
-    page.wait_for_selector('.live-badge[data-state="live"]')
-    assert badge.inner_text() == "Live"
+    page.clock.fast_forward("04:01")  # past the rare retry, five minutes after the first try
+    assert badge_says(page, "live") == "Live"
+    assert len(server.hits("/events")) == 2
+    assert server.hits("/events")[-1] == {"hub": HUB, "since": str(versions["seq"])}
+
+
+def test_when_events_go_away_the_page_catches_up_and_retries_soon(site, server, page):
+    """Assert a page whose event stream worked, then went away, says 'Catching up', polls,
+    and tries events again within a retry (max(2 x poll, 10 s)), going live once they are
+    back."""
+    ids = widget_ids(site)
+    page.clock.install()
+    open_live(page, server)
+    server.events_on = False
+    server._send(None)  # ends every stream: the shim restarts, say
+    assert badge_says(page, "catching-up") == "Catching up"
+
+    set_text(site, ids["Note"], "Polled meanwhile.")
+    versions = rebuild(site)
+    wait_for_version(page, ids["Note"], versions["widgets"][ids["Note"]])
+
+    server.events_on = True
+    page.clock.fast_forward("00:11")
+    assert badge_says(page, "live") == "Live"
     assert server.hits("/events")[-1] == {"hub": HUB, "since": str(versions["seq"])}
 
 
@@ -474,7 +506,7 @@ def test_a_whole_map_numbered_below_the_page_reloads_it(site, server, page):
 
 def test_badge_says_out_of_date_when_nothing_is_confirmed(site, server, page):
     """Assert the badge turns 'Out of date' after three minutes without a successful poll,
-    and back to 'Catching up' when a poll succeeds again."""
+    and back to saying how often it polls when a poll succeeds again."""
     server.events_on = False
     server.broken.add(f"/{HUB}/versions.json")
     page.clock.install()
@@ -486,7 +518,7 @@ def test_badge_says_out_of_date_when_nothing_is_confirmed(site, server, page):
     assert page.locator(".live-badge").inner_text() == "Out of date"
 
     server.broken.clear()
-    page.wait_for_selector('.live-badge[data-state="catching-up"]')
+    assert badge_says(page, "polling") == "Updates every 0.5 s"
 
 
 def test_hostile_note_arrives_inert(site, server, page):
