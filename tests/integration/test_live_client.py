@@ -386,6 +386,46 @@ def test_focus_stays_on_its_link_while_new_badges_arrive_before_it(site, server,
         assert focused(page) == expected, f"after {name}"
 
 
+def text_on_images(page: Page) -> dict[str, list[tuple[str, bool]]]:
+    """Text Chromium laid out over each image, by the image's alt: for each piece, the text
+    and whether its box is non-empty and within the image's. Read from the layout tree (the
+    DevTools protocol's DOM snapshot), as a screenshot would show it, not from the DOM."""
+    snapshot = page.context.new_cdp_session(page).send(
+        "DOMSnapshot.captureSnapshot", {"computedStyles": []})
+    strings, document = snapshot["strings"], snapshot["documents"][0]
+    nodes, layout = document["nodes"], document["layout"]
+    box = dict(zip(layout["nodeIndex"], layout["bounds"], strict=True))
+    found: dict[str, list[tuple[str, bool]]] = {}
+    for node, text, (x, y, w, h) in zip(layout["nodeIndex"], layout["text"], layout["bounds"],
+                                        strict=True):
+        image = nodes["parentIndex"][node]
+        if text < 0 or strings[nodes["nodeName"][image]] != "IMG":
+            continue
+        names = [strings[i] for i in nodes["attributes"][image]]
+        alt = dict(zip(names[::2], names[1::2], strict=True)).get("alt", "")
+        ix, iy, iw, ih = box[image]
+        inside = w > 0 and h > 0 and ix <= x and x + w <= ix + iw and iy <= y and y + h <= iy + ih
+        found.setdefault(alt, []).append((strings[text], inside))
+    return found
+
+
+def test_a_badge_whose_image_is_missing_shows_its_name(site, server, page):
+    """Assert that when badge images answer 404, each tile shows the badge's name, laid out
+    within the tile, not a blank grey square."""
+    names = ["Crypto Panda", "Tester", "Associate Editor (Badges III)"]
+    award(site, server, *names)
+    page.goto(f"{server.url}/{USER}/")
+    page.wait_for_function("""(count) => {
+        const images = [...document.querySelectorAll(".badges-badge img")];
+        return images.length === count
+            && images.every((img) => img.complete && img.naturalWidth === 0); }""",
+        arg=len(names))
+    assert len(server.hits("/pngs/tester.png")) == 1
+
+    drawn = text_on_images(page)
+    assert {name: drawn.get(name) for name in names} == {name: [(name, True)] for name in names}
+
+
 def test_a_new_widget_reloads_the_layout_and_keeps_focus(site, server, page):
     """Assert a complete map naming a widget the page lacks brings in the rebuilt page's
     columns and seq, keeping focus on the equivalent link."""
