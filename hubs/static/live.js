@@ -12,6 +12,7 @@
   const pollMs = (Number(main.dataset.pollSeconds) || 15) * 1000;
   const RETRY_FIRST_MS = Math.max(pollMs * 2, 10_000);
   const RETRY_MAX_MS = 60_000;
+  const RETRY_MISSING_MS = 5 * 60_000;  // events this page never had: the site may have none
   const STALE_AFTER_MS = 3 * 60_000;
   const HIGHLIGHT_MS = 2_000;
   const FOCUSABLE = "a[href], area[href], button, input, select, textarea, summary, iframe, "
@@ -19,12 +20,10 @@
   const BADGE_TEXT = {
     live: ["Live", "Widgets update as things happen."],
     "catching-up": ["Catching up", "Reconnecting; checking for updates meanwhile."],
+    polling: [`Updates every ${pollMs / 1000} s`,
+      `This site sends no live updates; the page checks for them every ${pollMs / 1000} s.`],
     stale: ["Out of date", "No update confirmed for a few minutes; reload to be sure."],
   };
-  // Browsers with scroll anchoring keep the reader's place themselves; scrolling here too
-  // would move the page twice.
-  const browserAnchorsScroll = CSS.supports("overflow-anchor", "auto");
-
   let seq = Number(main.dataset.seq) || 0;
   /** Widget id -> the newest {version, seq} announced for it; starts as the page itself. */
   let announced = new Map([...main.querySelectorAll(".widget[data-widget-id]")].map(
@@ -41,6 +40,9 @@
   let source = null;
   let errors = 0;              // since the last successful open
   let retryMs = RETRY_FIRST_MS;
+  let retryTimer = 0;
+  let everOpened = false;      // an events stream opened since the page loaded
+  let eventsMissing = false;   // the first stream failed before it opened: polling is the plan
   let pollTimer = 0;
   let pollInFlight = false;
   let etag = null;
@@ -169,28 +171,78 @@
   }
 
   // --- Keeping the reader's place, and telling them what changed ---
+  // The browser's scroll anchoring cannot do this: its anchor is often inside the widget
+  // being replaced, and then it keeps nothing still. The stylesheet turns it off where this
+  // script runs (the class below), so the page is never moved twice.
+  document.documentElement.classList.add("live-keeps-place");
+  // Where the last correction meant its anchor to be, and where it got: scroll offsets are
+  // whole device pixels, so a correction may fall short by a fraction, and swap after swap
+  // those fractions would add up to a drift.
+  let lastPlace = null;
+
   function changeKeepingPlace(container, change) {
     const refocus = rememberFocus(container);
-    const before = container.getBoundingClientRect();
+    const anchor = readingAnchor(container);
     change();
-    if (!browserAnchorsScroll && before.bottom <= 0) {
-      window.scrollBy(0, container.getBoundingClientRect().height - before.height);
+    if (anchor) {
+      const same = lastPlace?.key === anchor.key && Math.abs(lastPlace.got - anchor.before) < 1;
+      const meant = same ? lastPlace.meant : anchor.before;
+      window.scrollBy(0, anchor.top() - meant);
+      lastPlace = { key: anchor.key, meant, got: anchor.top() };
     }
     refocus();
   }
 
-  /** Returns how to focus, once *container* has changed, the equivalent of what has focus. */
+  /** What the reader is reading, if *container* starts above the view (a change there would
+      move it): the first widget in view but *container*, in page order (the main column
+      first), or the footer; found again after the change by its id. */
+  function readingAnchor(container) {
+    if (container.getBoundingClientRect().top >= 0) return null;  // the change is in view
+    for (const el of document.querySelectorAll(".widget[id], .site-footer")) {
+      if (el === container) continue;  // its top stays put; what follows it is what moves
+      const { top, bottom } = el.getBoundingClientRect();
+      if (bottom > 0 && top < window.innerHeight) {
+        const find = () => (el.id && document.getElementById(el.id)) || el;
+        return { key: el.id || "footer", before: top,
+                 top: () => find().getBoundingClientRect().top };
+      }
+    }
+    return null;
+  }
+
+  /** Returns how to focus, once *container* has changed, the equivalent of what has focus:
+      the element with its id, else the one that is what it was (tag, link and text), else
+      one going to the same place, and only then the one at its position, which new items
+      before it would shift. */
   function rememberFocus(container) {
     const active = document.activeElement;
     const widget = active?.closest(".widget[id]");
     if (!widget || !container.contains(widget)) return () => {};
-    const index = [...widget.querySelectorAll(FOCUSABLE)].indexOf(active);
+    const before = [...widget.querySelectorAll(FOCUSABLE)];
+    const index = before.indexOf(active);
+    // Which of the elements alike it, should the widget hold several (the same link twice)
+    const alike = (withText) => {
+      const key = identity(active, withText);
+      const nth = before.slice(0, index).filter((el) => identity(el, withText) === key).length;
+      return (els) => els.filter((el) => identity(el, withText) === key)[nth];
+    };
+    const [same, sameLink] = [alike(true), alike(false)];
     return () => {
       const home = document.getElementById(widget.id);
-      const same = active.id ? document.getElementById(active.id) : null;
-      const target = home?.contains(same) ? same : home?.querySelectorAll(FOCUSABLE)[index];
+      if (!home) return;
+      const after = [...home.querySelectorAll(FOCUSABLE)];
+      const byId = active.id ? document.getElementById(active.id) : null;
+      const target = (home.contains(byId) ? byId : null)
+        ?? same(after) ?? sameLink(after) ?? after[index];
       target?.focus({ preventScroll: true });
     };
+  }
+
+  /** What an element is, to find it again among new ones: its tag, where it leads, and (with
+      *withText*) what it says. */
+  function identity(el, withText = true) {
+    const leads = el.getAttribute("href") ?? el.getAttribute("name") ?? "";
+    return `${el.tagName}|${leads}|${withText ? el.textContent.trim() : ""}`;
   }
 
   function highlight(el) {
@@ -229,6 +281,8 @@
     source = events;
     errors = 0;
     events.addEventListener("open", () => {
+      everOpened = true;
+      eventsMissing = false;
       errors = 0;
       retryMs = RETRY_FIRST_MS;
       clearInterval(pollTimer);
@@ -242,18 +296,42 @@
     events.addEventListener("error", () => {
       // The browser reconnects by itself (sending Last-Event-ID) unless it was refused.
       errors += 1;
-      if (events.readyState === EventSource.CLOSED || errors >= 2) fallBack();
+      if (!everOpened) settleOnPolling();
+      else if (events.readyState === EventSource.CLOSED || errors >= 2) fallBack();
       else showState();
     });
   }
 
+  // Events that worked went away: catch up by polling, and try them again soon.
   function fallBack() {
-    source.close();
-    source = null;
+    closeEvents();
     startPolling();
-    setTimeout(connect, retryMs);
+    retryEventsIn(retryMs);
     retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
     showState();
+  }
+
+  // Events that never worked (a static server has no /events: 404, or nothing listening):
+  // polling is how this page updates, the badge says so, and events are tried rarely.
+  function settleOnPolling() {
+    closeEvents();
+    eventsMissing = true;
+    startPolling();
+    retryEventsIn(RETRY_MISSING_MS);
+    showState();
+  }
+
+  function closeEvents() {
+    source?.close();
+    source = null;
+  }
+
+  function retryEventsIn(ms) {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      retryTimer = 0;
+      connect();
+    }, ms);
   }
 
   function startPolling() {
@@ -290,7 +368,7 @@
     const open = source !== null && source.readyState === EventSource.OPEN;
     if (open) confirmedAt = Date.now();  // keep-alives never reach scripts: open is confirmed
     const state = Date.now() - confirmedAt > STALE_AFTER_MS ? "stale"
-      : open ? "live" : "catching-up";
+      : open ? "live" : eventsMissing ? "polling" : "catching-up";
     if (badge.dataset.state === state) return;
     const [text, title] = BADGE_TEXT[state];
     badge.dataset.state = state;
@@ -302,13 +380,15 @@
   // would starve the seventh page. Hidden tabs let go of theirs and catch up when shown.
   function onVisibility() {
     if (document.hidden) {
-      source?.close();
-      source = null;
+      closeEvents();
       clearInterval(pollTimer);
       pollTimer = 0;
+      clearTimeout(retryTimer);
+      retryTimer = 0;
       showState();
     } else if (!source && !pollTimer) {
-      if (window.EventSource && eventsUrl) connect();
+      if (eventsMissing) settleOnPolling();
+      else if (window.EventSource && eventsUrl) connect();
       else startPolling();
     }
   }

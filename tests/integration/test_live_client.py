@@ -8,22 +8,25 @@ would rewrite a fragment, versions.json and the page, then observe the page's DO
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import queue
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hubs.models import Hub, WidgetInstance
+from hubs.demo import messages
+from hubs.models import Hub, Message, WidgetInstance
 from hubs.settings import LiveSettings, load_settings
-from hubs.testing import add_hub, make_engine
+from hubs.testing import T0, add_events, add_hub, make_engine
 from tests.conftest import require
 from tests.sites import Site
 from tests.timing import milliseconds, wait_until
@@ -38,6 +41,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 HUB = "designteam"
+USER = "ralph"
+"""A user hub of badges, none earned yet: tests award them with images this server serves."""
 LIVE = LiveSettings(events_url="/events", poll_seconds=0.5)
 LINKS = "Start at [one](https://example.org/1) or [two](https://example.org/2)."
 
@@ -156,6 +161,7 @@ def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
             ("sticky", {"title": "Roadmap", "text": paragraphs("Roadmap", 40)}),
             ("sticky", {"title": "Elsewhere", "text": "On the side."}, "side"),
         ])
+        add_hub(s, USER, user_hub=True, widgets=[("badges", {})])
         s.commit()
     site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
     rebuild(site)
@@ -197,10 +203,10 @@ def page(browser: Browser) -> Iterator[Page]:
 
 # --- Helpers ---
 
-def rebuild(site: Site) -> dict[str, Any]:
-    """Rebuild as the watcher would; the hub's versions.json afterwards."""
+def rebuild(site: Site, hub: str = HUB) -> dict[str, Any]:
+    """Rebuild as the watcher would; *hub*'s versions.json afterwards."""
     assert site.build(live=LIVE).failures == []
-    versions: dict[str, Any] = json.loads((site.out / HUB / "versions.json").read_bytes())
+    versions: dict[str, Any] = json.loads((site.out / hub / "versions.json").read_bytes())
     return versions
 
 
@@ -209,6 +215,28 @@ def widget_ids(site: Site) -> dict[str, str]:
     with site.session() as s:
         rows = s.scalars(select(WidgetInstance).join(Hub).where(Hub.name == HUB))
         return {w.config["title"]: str(w.id) for w in rows}
+
+
+def badges_widget(site: Site) -> str:
+    with site.session() as s:
+        return str(s.scalars(select(WidgetInstance.id).join(Hub).where(Hub.name == USER)).one())
+
+
+def award(site: Site, server: LiveServer, *names: str) -> dict[str, Any]:
+    """Award ralph badges named *names*, a day apart, their images on *server* (which has
+    none: they answer 404); rebuild, and return ralph's versions.json."""
+    with site.session() as s:
+        done = s.scalar(select(func.count(Message.id))) or 0
+        add_events(s, [dataclasses.replace(
+            messages.badge_award(T0 + timedelta(days=done + n), USER, name.lower(), name,
+                                 f"For {name}"),
+            body={"user": {"username": USER},
+                  "badge": {"badge_id": name.lower(), "name": name,
+                            "description": f"For {name}",
+                            "image": f"{server.url}/pngs/{name.lower()}.png"}})
+            for n, name in enumerate(names)])
+        s.commit()
+    return rebuild(site, USER)
 
 
 def set_text(site: Site, widget_id: str, text: str) -> None:
@@ -223,9 +251,17 @@ def publish(server: LiveServer, versions: dict[str, Any], *widget_ids: str) -> N
     server.push(versions["seq"], {i: versions["widgets"][i] for i in widget_ids})
 
 
-def open_live(page: Page, server: LiveServer) -> None:
-    page.goto(f"{server.url}/{HUB}/")
+def open_live(page: Page, server: LiveServer, hub: str = HUB) -> None:
+    page.goto(f"{server.url}/{hub}/")
     page.wait_for_selector('.live-badge[data-state="live"]')
+
+
+def focused(page: Page) -> list[str | None]:
+    """The focused element's widget id, tag, link and text."""
+    return page.evaluate("""() => {
+        const el = document.activeElement;
+        return [el.closest(".widget")?.id ?? null, el.tagName, el.getAttribute("href"),
+                el.textContent.trim()]; }""")
 
 
 def wait_for_version(page: Page, widget_id: str, version: str) -> None:
@@ -243,8 +279,8 @@ def text_of(page: Page, widget_id: str) -> str:
 @pytest.mark.parametrize("anchoring", ["browser", "script"])
 def test_event_swaps_only_that_widget_and_keeps_the_view_still(site, server, page, anchoring):
     """Assert an event replaces the Note's content and nothing else, marks and announces it,
-    and that the widget in view stays put while the Note above it grows: by the browser's
-    scroll anchoring, or by live.js where a browser has none (simulated here)."""
+    and that the widget in view stays put while the Note above it grows: live.js keeps it
+    there, whether or not the browser has scroll anchoring (its absence simulated here)."""
     if anchoring == "script":
         page.add_init_script("""{
             const supports = CSS.supports.bind(CSS);
@@ -285,6 +321,30 @@ def test_event_swaps_only_that_widget_and_keeps_the_view_still(site, server, pag
                            ".classList.contains('is-updated')")
 
 
+def test_a_widget_growing_across_the_top_of_the_view_keeps_the_next_one_still(
+        site, server, page):
+    """Assert that while the Guide, straddling the top of the view, grows at its top swap
+    after swap, the Roadmap below it (what the reader was reading) stays where it was: the
+    browser's anchor would be inside the Guide, which each swap replaces."""
+    ids = widget_ids(site)
+    page.set_viewport_size({"width": 1100, "height": 500})
+    open_live(page, server)
+    roadmap = page.locator(f"#widget-{ids['Roadmap']}")
+    page.evaluate("(y) => window.scrollBy(0, y)", roadmap.bounding_box()["y"] - 100)
+    start = roadmap.bounding_box()["y"]
+    assert abs(start - 100) < 1
+    guide = page.locator(f"#widget-{ids['Guide']}").bounding_box()
+    assert guide["y"] < 0 < guide["y"] + guide["height"] < 100
+
+    for n in range(1, 9):
+        set_text(site, ids["Guide"], paragraphs("New", n) + "\n\n" + paragraphs("Guide", 12))
+        versions = rebuild(site)
+        publish(server, versions, ids["Guide"])
+        wait_for_version(page, ids["Guide"], versions["widgets"][ids["Guide"]])
+        assert abs(roadmap.bounding_box()["y"] - start) <= 2, f"after swap {n}"
+    assert f"New paragraph {n - 1}" in text_of(page, ids["Guide"])
+
+
 def test_focus_stays_on_the_equivalent_element(site, server, page):
     """Assert a keyboard user on the Links note's second link is on the new second link after
     the note changes, and the page does not scroll back to it (they had scrolled away)."""
@@ -305,6 +365,65 @@ def test_focus_stays_on_the_equivalent_element(site, server, page):
         return [el.closest(".widget")?.id, el.tagName, el.textContent]; }""", ids["Links"])
     assert focused == [f"widget-{ids['Links']}", "A", "dos"]
     assert page.evaluate("scrollY") == scrolled_before
+
+
+def test_focus_stays_on_its_link_while_new_badges_arrive_before_it(site, server, page):
+    """Assert a keyboard user on "All of ralph's badges" stays on it through awards that
+    each insert a badge link before it (by position, focus would land on a badge)."""
+    award(site, server, "First")
+    open_live(page, server, USER)
+    page.get_by_role("link", name="All of ralph's badges").focus()
+    expected = focused(page)
+    assert expected[1:] == ["A", "https://badges.fedoraproject.org/user/ralph",
+                            "All of ralph's badges"]
+    widget = badges_widget(site)
+
+    for name in ["Second", "Third", "Fourth", "Fifth", "Sixth"]:
+        versions = award(site, server, name)
+        publish(server, versions, widget)
+        wait_for_version(page, widget, versions["widgets"][widget])
+        assert page.locator(f"#widget-{widget} img[alt='{name}']").count() == 1
+        assert focused(page) == expected, f"after {name}"
+
+
+def text_on_images(page: Page) -> dict[str, list[tuple[str, bool]]]:
+    """Text Chromium laid out over each image, by the image's alt: for each piece, the text
+    and whether its box is non-empty and within the image's. Read from the layout tree (the
+    DevTools protocol's DOM snapshot), as a screenshot would show it, not from the DOM."""
+    snapshot = page.context.new_cdp_session(page).send(
+        "DOMSnapshot.captureSnapshot", {"computedStyles": []})
+    strings, document = snapshot["strings"], snapshot["documents"][0]
+    nodes, layout = document["nodes"], document["layout"]
+    box = dict(zip(layout["nodeIndex"], layout["bounds"], strict=True))
+    found: dict[str, list[tuple[str, bool]]] = {}
+    for node, text, (x, y, w, h) in zip(layout["nodeIndex"], layout["text"], layout["bounds"],
+                                        strict=True):
+        image = nodes["parentIndex"][node]
+        if text < 0 or strings[nodes["nodeName"][image]] != "IMG":
+            continue
+        names = [strings[i] for i in nodes["attributes"][image]]
+        alt = dict(zip(names[::2], names[1::2], strict=True)).get("alt", "")
+        ix, iy, iw, ih = box[image]
+        inside = w > 0 and h > 0 and ix <= x and x + w <= ix + iw and iy <= y and y + h <= iy + ih
+        found.setdefault(alt, []).append((strings[text], inside))
+    return found
+
+
+def test_a_badge_whose_image_is_missing_shows_its_name(site, server, page):
+    """Assert that when badge images answer 404, each tile shows the badge's name, laid out
+    within the tile, not a blank grey square."""
+    names = ["Crypto Panda", "Tester", "Associate Editor (Badges III)"]
+    award(site, server, *names)
+    page.goto(f"{server.url}/{USER}/")
+    page.wait_for_function("""(count) => {
+        const images = [...document.querySelectorAll(".badges-badge img")];
+        return images.length === count
+            && images.every((img) => img.complete && img.naturalWidth === 0); }""",
+        arg=len(names))
+    assert len(server.hits("/pngs/tester.png")) == 1
+
+    drawn = text_on_images(page)
+    assert {name: drawn.get(name) for name in names} == {name: [(name, True)] for name in names}
 
 
 def test_a_new_widget_reloads_the_layout_and_keeps_focus(site, server, page):
@@ -333,29 +452,61 @@ def test_a_new_widget_reloads_the_layout_and_keeps_focus(site, server, page):
         "document.querySelector('[data-live-status]').textContent === 'Page layout updated'")
 
 
-def test_without_events_the_page_polls_then_goes_live_again(site, server, page):
-    """Assert a page whose events endpoint is missing polls versions.json, picks up a rebuild
-    while showing 'Catching up', and turns 'Live' once events come back, asking only for
-    what came after the seq it polled."""
+def badge_says(page: Page, state: str) -> str:
+    """Wait until the live badge is in *state*; its text."""
+    page.wait_for_function(
+        "(state) => document.querySelector('.live-badge')?.dataset.state === state", arg=state)
+    return page.locator(".live-badge").inner_text()
+
+
+def test_without_an_events_service_the_page_polls_and_says_so(site, server, page):
+    """Assert a page served with no events service (a static server: /events is 404) settles
+    on polling, says how often it checks, asks for /events once in its first minutes, not
+    every few seconds, picks up a rebuild by polling, and goes live once events exist."""
     ids = widget_ids(site)
     server.events_on = False
-    page.clock.install()  # time flows as usual; the events retry is brought forward below
+    page.clock.install()  # time flows as usual, and is brought forward below
     page.goto(f"{server.url}/{HUB}/")
-    wait_until(lambda: server.hits(f"/{HUB}/versions.json"), "poll of versions.json", 10)
-    badge = page.locator(".live-badge")
-    assert badge.get_attribute("data-state") == "catching-up"
+    assert badge_says(page, "polling") == "Updates every 0.5 s"
+    for _ in range(6):  # a minute, in steps: every timer due in it fires
+        polls = len(server.hits(f"/{HUB}/versions.json"))
+        page.clock.fast_forward("00:10")
+        wait_until(lambda: len(server.hits(f"/{HUB}/versions.json")) > polls,  # noqa: B023
+                   "a poll after the clock moved", 10)
+    assert len(server.hits("/events")) == 1
+    assert badge_says(page, "polling") == "Updates every 0.5 s"
 
     set_text(site, ids["Note"], "Polled into view.")
     versions = rebuild(site)
     wait_for_version(page, ids["Note"], versions["widgets"][ids["Note"]])
     assert "Polled into view." in text_of(page, ids["Note"])
-    assert (badge.get_attribute("data-state"), badge.inner_text()) == ("catching-up",
-                                                                     "Catching up")
+    assert badge_says(page, "polling") == "Updates every 0.5 s"
 
     server.events_on = True
-    page.clock.fast_forward("00:11")  # past the first retry, max(2 x poll, 10 s)
-    page.wait_for_selector('.live-badge[data-state="live"]')
-    assert badge.inner_text() == "Live"
+    page.clock.fast_forward("04:01")  # past the rare retry, five minutes after the first try
+    assert badge_says(page, "live") == "Live"
+    assert len(server.hits("/events")) == 2
+    assert server.hits("/events")[-1] == {"hub": HUB, "since": str(versions["seq"])}
+
+
+def test_when_events_go_away_the_page_catches_up_and_retries_soon(site, server, page):
+    """Assert a page whose event stream worked, then went away, says 'Catching up', polls,
+    and tries events again within a retry (max(2 x poll, 10 s)), going live once they are
+    back."""
+    ids = widget_ids(site)
+    page.clock.install()
+    open_live(page, server)
+    server.events_on = False
+    server._send(None)  # ends every stream: the shim restarts, say
+    assert badge_says(page, "catching-up") == "Catching up"
+
+    set_text(site, ids["Note"], "Polled meanwhile.")
+    versions = rebuild(site)
+    wait_for_version(page, ids["Note"], versions["widgets"][ids["Note"]])
+
+    server.events_on = True
+    page.clock.fast_forward("00:11")
+    assert badge_says(page, "live") == "Live"
     assert server.hits("/events")[-1] == {"hub": HUB, "since": str(versions["seq"])}
 
 
@@ -395,7 +546,7 @@ def test_a_whole_map_numbered_below_the_page_reloads_it(site, server, page):
 
 def test_badge_says_out_of_date_when_nothing_is_confirmed(site, server, page):
     """Assert the badge turns 'Out of date' after three minutes without a successful poll,
-    and back to 'Catching up' when a poll succeeds again."""
+    and back to saying how often it polls when a poll succeeds again."""
     server.events_on = False
     server.broken.add(f"/{HUB}/versions.json")
     page.clock.install()
@@ -407,7 +558,7 @@ def test_badge_says_out_of_date_when_nothing_is_confirmed(site, server, page):
     assert page.locator(".live-badge").inner_text() == "Out of date"
 
     server.broken.clear()
-    page.wait_for_selector('.live-badge[data-state="catching-up"]')
+    assert badge_says(page, "polling") == "Updates every 0.5 s"
 
 
 def test_hostile_note_arrives_inert(site, server, page):
