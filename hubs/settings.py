@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from hubs.db import resolve_url
 from hubs.errors import ConfigError
@@ -23,6 +24,10 @@ class LiveSettings:
     """How often a page polls versions.json while events are unavailable."""
 
 
+DEFAULT_SITE_URL = "https://hubs.fedoraproject.org/"
+"""Where the original Fedora Hubs were served."""
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str = field(default_factory=lambda: resolve_url(None))
@@ -32,6 +37,8 @@ class Settings:
     """How long the message store keeps messages; the widgets look back a year at most."""
     services: ServiceSettings = field(default_factory=ServiceSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
+    site_url: str = DEFAULT_SITE_URL
+    """Where the output directory is served, ending in "/": feeds link absolutely to it."""
 
 
 def load_settings(config_path: Path | None = None, **options: Any) -> Settings:
@@ -47,7 +54,25 @@ def load_settings(config_path: Path | None = None, **options: Any) -> Settings:
     jobs = values.get("jobs", 1)
     if not isinstance(jobs, int) or jobs < 1:
         raise ConfigError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    if "site_url" in values:
+        values["site_url"] = site_url(values["site_url"])
     return Settings(**values)
+
+
+def site_url(value: Any) -> str:
+    """An absolute http(s) URL of the site's root, normalised to end in "/"."""
+    refusal = ConfigError(f"site_url must be an http:// or https:// URL of the site's root, "
+                          f"such as {DEFAULT_SITE_URL}, got {value!r}")
+    if not isinstance(value, str):
+        raise refusal
+    try:
+        parts = urlsplit(value)
+    except ValueError as e:  # a malformed IPv6 host
+        raise refusal from e
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query
+            or parts.fragment):
+        raise refusal
+    return value if value.endswith("/") else value + "/"
 
 
 def _read_file(path: Path) -> dict[str, Any]:
