@@ -408,7 +408,8 @@ def open_watcher(settings: Settings, options: WatchOptions = WatchOptions()) -> 
     registry = load_widgets()
     with session_factory(engine)() as session:
         now = data_now(session)
-    renderer = Renderer(registry, Services(settings.services), now, static.urls, settings.live)
+    renderer = Renderer(registry, Services(settings.services), now, static.urls, settings.live,
+                        settings.site_url)
     try:
         watcher = Watcher(engine, registry, renderer, out, options,
                           timedelta(days=settings.retention_days))
