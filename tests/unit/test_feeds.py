@@ -12,7 +12,7 @@ from hubs.errors import ConfigError
 from hubs.models import Hub
 from hubs.settings import load_settings
 from hubs.store import StoredMessage
-from hubs.testing import T0
+from hubs.testing import T0, add_hub
 from tests.sites import award, replay
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -68,6 +68,18 @@ def test_a_watched_award_joins_ralphs_feed(watched_site, tmp_path):
     watched_site.build(force=True)
     changed = watched_site.changed_since(before)  # designteam's stats follow the data clock
     assert not {path for path in changed if path.endswith("feed.atom")}, "as a build writes"
+
+
+def test_a_hub_showing_no_activity_still_gets_its_feed_rewritten(watched_site, tmp_path):
+    with watched_site.session() as s:
+        add_hub(s, "adamw", user_hub=True, widgets=[("sticky", {"text": "Hi"})])
+        s.commit()
+    watched_site.build()
+    before = watched_site.snapshot()
+    replay(watched_site, tmp_path, award(1, username="adamw"))
+    assert watched_site.changed_since(before) == {"adamw/feed.atom"}
+    [entry] = parsed((watched_site.out / "adamw" / "feed.atom").read_bytes()).entries
+    assert entry.title == 'adamw has been awarded the "Tester" badge'
 
 
 def hostile(summary: str, link: str = "", msg_id: str = "2026-abc") -> StoredMessage:
