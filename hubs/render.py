@@ -16,12 +16,13 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from hubs import filters
+from hubs.atom import hub_feed
 from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError, WidgetError
 from hubs.models import Column, Hub, WidgetInstance
 from hubs.plugins import Registry
 from hubs.services import Services
-from hubs.settings import LiveSettings
+from hubs.settings import DEFAULT_SITE_URL, LiveSettings
 from hubs.widget import DataContext
 
 log = logging.getLogger(__name__)
@@ -120,13 +121,16 @@ def _dumps(value: Any) -> str:
 
 
 class Renderer:
-    """Turns instances into fragments and hubs into pages with one Jinja2 environment."""
+    """Turns instances into fragments and hubs into pages with one Jinja2 environment, and
+    hubs into feeds."""
 
     def __init__(self, registry: Registry, services: Services, now: datetime,
-                 static_urls: Mapping[str, str], live: LiveSettings | None = None) -> None:
+                 static_urls: Mapping[str, str], live: LiveSettings | None = None,
+                 site_url: str = DEFAULT_SITE_URL) -> None:
         self.registry = registry
         self.services = services
         self.now = now
+        self.site_url = site_url
         self.env = jinja2.Environment(
             loader=jinja2.ChoiceLoader([
                 jinja2.FileSystemLoader(TEMPLATES),
@@ -193,6 +197,10 @@ class Renderer:
         html = self.env.get_template("hub.html").render(hub=hub, columns=columns, seq=seq,
                                                         root="../")
         return html.encode()
+
+    def render_feed(self, session: Session, hub: Hub) -> bytes:
+        """build/<hub>/feed.atom: the hub's messages up to the data clock."""
+        return hub_feed(session, hub, self.now, self.site_url)
 
     def render_directory(self, hubs: Sequence[Hub]) -> bytes:
         """build/index.html: every hub, teams first, then people."""

@@ -27,6 +27,10 @@ class LiveSettings:
     """How often a page polls versions.json while events are unavailable."""
 
 
+DEFAULT_SITE_URL = "https://hubs.fedoraproject.org/"
+"""Where the original Fedora Hubs were served."""
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str = field(default_factory=lambda: resolve_url(None))
@@ -36,6 +40,8 @@ class Settings:
     """How long the message store keeps messages; the widgets look back a year at most."""
     services: ServiceSettings = field(default_factory=ServiceSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
+    site_url: str = DEFAULT_SITE_URL
+    """Where the output directory is served, ending in "/": feeds link absolutely to it."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,13 @@ def _is_link(value: Any) -> bool:
     return parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def _is_site_root(value: Any) -> bool:
+    if not _is_link(value):
+        return False
+    parts = urlsplit(value)
+    return not parts.query and not parts.fragment
+
+
 def _is_text(value: Any) -> bool:
     return isinstance(value, str | Path) and str(value) != "" and "\0" not in str(value)
 
@@ -96,6 +109,8 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "out_dir": Rule("a directory path as non-empty text", _is_text),
         "jobs": _whole(1, 256, "processes"),
         "retention_days": _whole(1, 36500, "days"),
+        "site_url": Rule("an http:// or https:// URL of the site's root, such as "
+                         f"{DEFAULT_SITE_URL}", _is_site_root),
     },
     "services": {
         "enabled": _FLAG,
@@ -144,6 +159,8 @@ def _settings(layers: Layers, tables: dict[str, Any]) -> Settings:
     top = dict(layers[""])
     if "out_dir" in top:
         top["out_dir"] = Path(top["out_dir"])
+    if "site_url" in top and not top["site_url"].endswith("/"):
+        top["site_url"] += "/"  # feeds join paths onto it
     urls = {**DEFAULT_URLS, **layers["services.urls"]}
     services = tables.get("services") or ServiceSettings(**layers["services"], urls=urls)
     live = tables.get("live") or LiveSettings(**layers["live"])

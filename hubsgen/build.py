@@ -152,7 +152,7 @@ class BuildJob:
     def renderer(self, registry: Registry | None = None) -> Renderer:
         """A renderer with *registry*, or, in a worker process, the plugins loaded afresh."""
         return Renderer(registry or load_widgets(), Services(self.settings.services), self.now,
-                        self.static_urls, self.settings.live)
+                        self.static_urls, self.settings.live, self.settings.site_url)
 
 
 def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:

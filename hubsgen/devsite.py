@@ -162,7 +162,7 @@ class DevSite:
         with self.sessions() as session:
             now = data_now(session)
         self.renderer = Renderer(self.registry, Services(self.settings.services), now,
-                                 static.urls, self.settings.live)
+                                 static.urls, self.settings.live, self.settings.site_url)
         self.writer = HubWriter(self.renderer, self.out)
 
     def _react(self, paths: set[Path]) -> list[str]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hubs.atom import FEED_FILE
 from hubs.errors import ConfigError, WidgetError
 from hubs.models import Hub, WidgetInstance
 from hubs.names import check_hub_name
@@ -66,7 +67,7 @@ class HubWriter:
     def write_hub(self, session: Session, hub: Hub,
                   only: Collection[int] | None = None) -> HubResult:
         """Render every widget of *hub*, or only those whose ids are in *only* (the others are
-        taken from their fragment files), and write whatever changed."""
+        taken from their fragment files), and its feed, and write whatever changed."""
         result = HubResult(hubs=1)
         fragments = []
         for instance in hub.widgets:
@@ -81,6 +82,7 @@ class HubWriter:
         self._write(result, versions.to_json(), hub.name, "versions.json")
         self._write(result, self.renderer.render_page(hub, fragments, versions.seq), hub.name,
                     "index.html")
+        self._write(result, self.renderer.render_feed(session, hub), hub.name, FEED_FILE)
         self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
         return result
 

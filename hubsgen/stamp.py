@@ -43,7 +43,7 @@ def inputs_digest(session: Session, registry: Registry, settings: Settings) -> s
     if settings.services.enabled:
         return None
     digest = hashlib.sha256()
-    _feed(digest, "settings", repr((settings.retention_days, settings.live)))
+    _feed(digest, "settings", repr((settings.retention_days, settings.live, settings.site_url)))
     _feed(digest, "version", version("hubsgen"))
     for table in CONFIG_TABLES:
         _feed(digest, table.name)

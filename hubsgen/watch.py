@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from hubs import quarantine
+from hubs.activity import concerned_hubs
 from hubs.admission import Door, Refused
 from hubs.clock import data_now
 from hubs.db import UNAVAILABLE, create_schema, open_engine, session_factory
@@ -256,7 +257,7 @@ class Watcher:
         if any(event.topic in CONFIG_TOPICS for event in events):
             self.sync_config()
         dirty, matched = self._match(session, events)
-        self._refresh(session, dirty, changed_hubs)
+        self._refresh(session, dirty, changed_hubs, self._fed(session, events))
         written = time.time()
         for event in matched:
             self.metrics.latency.observe(max(0.0, written - event.timestamp.timestamp()))
@@ -339,15 +340,23 @@ class Watcher:
             log.debug("%s: no to %s", instance.key, event.msg_id)
         return bool(answer)
 
+    @staticmethod
+    def _fed(session: Session, events: Sequence[Event]) -> set[int]:
+        """The hubs whose feeds the *events* may join, whether or not a widget shows them."""
+        usernames = {name for event in events for name in event.usernames}
+        groups = {name for event in events for name in event.groups}
+        return set(concerned_hubs(session, usernames, groups)) if usernames or groups else set()
+
     def _refresh(self, session: Session, dirty: dict[Hub, set[int]],
-                 changed_hubs: set[int]) -> None:
-        """Re-index hubs whose people or widgets changed, then write each affected hub once.
+                 changed_hubs: set[int], fed: set[int]) -> None:
+        """Re-index hubs whose people or widgets changed, then write each affected hub once:
+        those of matched instances, and those whose feed the messages join (*fed*).
 
         The hubs of matched instances came loaded with them; only the others are read."""
         known = {hub.id for hub in dirty}
         hubs = [hub for hub in dirty if self.options.shard.owns(hub.name)]
-        if changed_hubs - known:
-            hubs += self._hubs(session, sorted(changed_hubs - known))
+        if (changed_hubs | fed) - known:
+            hubs += self._hubs(session, sorted((changed_hubs | fed) - known))
         for hub in sorted(hubs, key=lambda h: h.id):
             if hub.id in changed_hubs:
                 self._reindex(hub)
@@ -408,7 +417,8 @@ def open_watcher(settings: Settings, options: WatchOptions = WatchOptions()) -> 
     registry = load_widgets()
     with session_factory(engine)() as session:
         now = data_now(session)
-    renderer = Renderer(registry, Services(settings.services), now, static.urls, settings.live)
+    renderer = Renderer(registry, Services(settings.services), now, static.urls, settings.live,
+                        settings.site_url)
     try:
         watcher = Watcher(engine, registry, renderer, out, options,
                           timedelta(days=settings.retention_days))

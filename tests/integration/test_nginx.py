@@ -71,13 +71,15 @@ def served(site: SmallSite, kind: str) -> tuple[str, Path]:
         "versions": ("/ralph/versions.json", site.out / "ralph" / "versions.json"),
         "fragment": (f"/ralph/widgets/{site.ralph_badges}.json",
                      site.out / "ralph" / "widgets" / f"{site.ralph_badges}.json"),
+        "feed": ("/ralph/feed.atom", site.out / "ralph" / "feed.atom"),
         "css": (f"/static/{css.name}", css),
     }[kind]
 
 
 @pytest.mark.parametrize("kind, content_type", [
     ("directory", "text/html"), ("page", "text/html"),
-    ("versions", "application/json"), ("fragment", "application/json")])
+    ("versions", "application/json"), ("fragment", "application/json"),
+    ("feed", "application/atom+xml")])
 def test_pages_and_json_are_revalidated_by_etag(site, base, kind, content_type):
     path, file = served(site, kind)
     reply = get(base, path)
@@ -100,7 +102,7 @@ def test_static_files_are_cached_for_a_year(site, base):
     assert reply.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
-@pytest.mark.parametrize("kind", ["page", "fragment", "css"])
+@pytest.mark.parametrize("kind", ["page", "fragment", "feed", "css"])
 def test_text_is_gzipped_for_clients_that_accept_it(site, base, kind):
     path, file = served(site, kind)
     reply = get(base, path, {"Accept-Encoding": "gzip"})

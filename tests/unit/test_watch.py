@@ -21,14 +21,15 @@ def site(watched_site):
     return watched_site
 
 
-def test_a_badge_rewrites_only_that_users_badges_fragment_and_page(site, tmp_path):
+def test_a_badge_rewrites_only_that_users_badges_fragment_page_and_feed(site, tmp_path):
     before = site.snapshot()
     stats = replay(site, tmp_path, award(1))
     badges = widget_id(site, "ralph", "badges")
     assert site.changed_since(before) == {
-        f"ralph/widgets/{badges}.json", "ralph/versions.json", "ralph/index.html"}
+        f"ralph/widgets/{badges}.json", "ralph/versions.json", "ralph/index.html",
+        "ralph/feed.atom"}
     assert "Tester" in site.fragment("ralph", badges)["html"]
-    assert stats["matched"] == 1 and stats["rewritten"] == 3
+    assert stats["matched"] == 1 and stats["rewritten"] == 4
 
 
 def test_a_redelivered_message_changes_nothing(site, tmp_path):
@@ -43,7 +44,7 @@ def test_a_burst_is_rendered_once_per_batch_and_ends_fresh(site, tmp_path):
     burst = [award(1 + n / 1000, badge=f"badge{n:03d}") for n in range(100)]
     stats = replay(site, tmp_path, *burst, max_batch=1000)
     assert stats["matched"] == 100
-    assert stats["rewritten"] == 3, "one fragment, versions.json and page: rendered once"
+    assert stats["rewritten"] == 4, "one fragment, versions.json, page, feed: rendered once"
     html = site.fragment("ralph", widget_id(site, "ralph", "badges"))["html"]
     assert "Badge099" in html
 
