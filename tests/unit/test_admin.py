@@ -407,8 +407,8 @@ def watch_notices(site: Site, tmp_path: Path, change: Any) -> set[str]:
 def test_a_watcher_rewrites_from_the_notices_what_the_change_touched(
         site: Site, tmp_path: Path) -> None:
     """Assert a watcher given a change's notices rewrites the configured sticky alone; for
-    a new member, designteam's stats, ralph's subscriptions, and designteam's feed, where the
-    announcement now shows as ralph's activity."""
+    a new member, designteam's stats, ralph's subscriptions, and designteam's feed widget and
+    both hubs' Atom feeds, where the announcement now shows as ralph's activity."""
     sticky = widget_id(site, "designteam", "sticky")
     changed = watch_notices(site, tmp_path, lambda s: admin.configure_widget(
         s, load_widgets(), str(sticky), {"text": "From the bus"}))
@@ -419,5 +419,5 @@ def test_a_watcher_rewrites_from_the_notices_what_the_change_touched(
     subscriptions = widget_id(site, "ralph", "subscriptions")
     changed = watch_notices(site, tmp_path, lambda s: admin.add_member(
         s, "designteam", "ralph", "member"))
-    assert changed == files(site, "designteam", stats, feed) | files(site, "ralph",
-                                                                     subscriptions)
+    assert changed == (files(site, "designteam", stats, feed) | files(site, "ralph", subscriptions)
+                       | {"designteam/feed.atom", "ralph/feed.atom"})
