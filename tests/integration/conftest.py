@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import fedmsg
+import fedmsg.config
 import pytest
 
 from tests.integration.bus import Publish
@@ -25,7 +26,9 @@ def endpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
               "sign_messages": False, "validate_signatures": False, "post_init_sleep": 0}
     (tmp_path / "fedmsg.d").mkdir()
     (tmp_path / "fedmsg.d" / "hubsgen_test.py").write_text(f"config = {config!r}\n")
-    # The keywords too: fedmsg caches the first configuration it read in this process.
+    # The keywords too: fedmsg caches the first configuration it read in this process, and an
+    # in-process watcher fills that cache with the little its fedmsg.meta processors need.
+    fedmsg.config.load_config([], None, invalidate_cache=True)
     fedmsg.init(name="hubsgentest.publisher", **config)
     try:
         yield endpoint

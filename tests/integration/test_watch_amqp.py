@@ -81,7 +81,7 @@ def test_badge_award_rewrites_only_ralphs_files_and_is_acknowledged(
     assert f"Message {award} (fedbadges.badge.award) refreshes ralph/{site.ralph_badges}" \
         in watch.log()
     assert f"Message {build} " not in watch.log()
-    assert counts["received"] == 3 and counts["rewritten"] == 3 and counts["failed"] == 0
+    assert counts["received"] == 3 and counts["rewritten"] == 4 and counts["failed"] == 0
     assert ready_count(admin, QUEUE, 0) == 0
 
 

@@ -32,7 +32,7 @@ def site(db_url: str, tmp_path: Path) -> SmallSite:
 def test_badge_award_rewrites_ralphs_badges_versions_and_page_only(
         site: SmallSite, endpoint: str, publish: Publish, tmp_path: Path) -> None:
     """Assert a fedbadges.badge.award for ralph, published with fedmsg, rewrites exactly his
-    badges fragment, versions.json and page; every other file keeps its bytes and mtime."""
+    badges fragment, versions.json, page and feed; every other file keeps its bytes and mtime."""
     with watching("--source", "fedmsg", "--endpoint", endpoint, "--db", site.db_url,
                   "--out", str(site.out), cwd=tmp_path) as watch:
         join(watch, publish)
@@ -41,7 +41,7 @@ def test_badge_award_rewrites_ralphs_badges_versions_and_page_only(
         wait_for_changes(site.out, before, ralph_award_files(site))
         counts = watch.stop()
     assert changed_since(site.out, before) == ralph_award_files(site)
-    assert counts["rewritten"] == 3 and counts["failed"] == 0
+    assert counts["rewritten"] == 4 and counts["failed"] == 0
     badges = (site.out / "ralph" / "widgets" / f"{site.ralph_badges}.json").read_text()
     assert "Tester" in badges
     assert f"Message {msg_id} (fedbadges.badge.award) refreshes ralph/{site.ralph_badges}" \

@@ -121,7 +121,7 @@ def test_metrics_count_received_malformed_matched_rewritten_and_latency(
         metrics = daemon.wait_for(all_four, 30, "four messages handled")
     assert metrics["hubsgen_messages_malformed_total"] == 1
     assert metrics["hubsgen_messages_matched_total"] == 2
-    assert metrics["hubsgen_files_rewritten_total"] == 6  # fragment, versions.json, page each
+    assert metrics["hubsgen_files_rewritten_total"] == 8  # fragment, versions, page, feed each
     assert metrics["hubsgen_messages_quarantined_total"] == 1
     assert 0 < metrics["hubsgen_refresh_latency_seconds_sum"] < 30
     assert (f"Quarantined message broken-1 ({prefix}.fedbadges.badge.award) at decode: "
@@ -155,7 +155,7 @@ def test_replay_skips_malformed_unknown_and_huge_messages_and_handles_the_rest(
     assert shown(out, USERS[0]) == {"late"}
     changed = {str(p.relative_to(out)) for p in out.rglob("*")
                if p.is_file() and before.get(p) != p.stat().st_mtime_ns}
-    assert len(changed) == 3 and all(c.startswith(f"{USERS[0]}/") for c in changed)
+    assert len(changed) == 4 and all(c.startswith(f"{USERS[0]}/") for c in changed)
 
 
 FLAKY = '''

@@ -124,4 +124,4 @@ def test_two_shards_write_every_affected_hub_once_each_its_own(
         assert writes[owner[user]] in (1, len(ROUNDS)) and sum(writes) == writes[owner[user]]
     assert changed_since(out, before) == {
         f"{user}/{name}" for user in USERS
-        for name in ("index.html", "versions.json", f"widgets/{badges[user]}.json")}
+        for name in ("index.html", "versions.json", "feed.atom", f"widgets/{badges[user]}.json")}

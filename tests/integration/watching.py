@@ -177,8 +177,10 @@ def stored(db_url: str, msg_ids: Collection[str]) -> set[str]:
 
 
 def ralph_award_files(site: SmallSite) -> set[str]:
-    """What a badge award for ralph must rewrite: his badges fragment, versions and page."""
-    return {f"ralph/widgets/{site.ralph_badges}.json", "ralph/versions.json", "ralph/index.html"}
+    """What a badge award for ralph must rewrite: his badges fragment, versions, page and
+    feed."""
+    return {f"ralph/widgets/{site.ralph_badges}.json", "ralph/versions.json", "ralph/index.html",
+            "ralph/feed.atom"}
 
 
 def badge_award_body(username: str, badge: str) -> dict[str, Any]:
