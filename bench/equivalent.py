@@ -37,6 +37,7 @@ KIND = re.compile(r'<span class="tag tag-kind">(Contributor|Team)</span>')
 SUMMARY = re.compile(r'<p class="hub-summary">(.*?)</p>', re.S)
 STATIC = re.compile(r'<link rel="stylesheet" href="\.\./(?P<css>[^"]*)">\s*'
                     r'<link rel="icon" href="\.\./(?P<icon>[^"]*)"[^>]*>\s*'
+                    r'<link rel="alternate" type="application/atom\+xml"[^>]*>\s*'
                     r'<script src="\.\./(?P<js>[^"]*)"')
 LAYOUT = re.compile(r'class="hub-column hub-column-(?P<column>[\w-]+)"'
                     r'|data-widget-id="(?P<id>\d+)"')
