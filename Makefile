@@ -19,7 +19,7 @@ lint: $(VENV)/.installed
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python="$$(tools/find-python)" && "$$python" -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,schemas]'
 	# fedmsg's metadata processors: their setup.py asks for fasjson-client, whose gssapi
 	# needs Kerberos headers to build; we never use it (FAS lookups are off), so skip deps.
 	$(BIN)/pip install --quiet --no-deps 'fedmsg_meta_fedora_infrastructure==0.31.0'

@@ -44,7 +44,8 @@ def _processors() -> tuple[Any, ...]:
         import fedmsg.config
         from fedmsg_meta_fedora_infrastructure import fasshim
     except ImportError as e:
-        log.warning("fedmsg.meta processors unavailable, fedmsg-era topics fall back: %s", e)
+        log.warning("fedmsg.meta processors unavailable, fedmsg-era topics fall back (pip install "
+                    "--no-deps 'fedmsg_meta_fedora_infrastructure==0.31.0'): %s", e)
         return ()
     aliases.install(fasshim)
     # The mailman3 processor calls fedmsg.config.load_config() at import, which would run

@@ -13,7 +13,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from functools import cache
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 from hubs.events import RawMessage
@@ -30,7 +30,11 @@ log = logging.getLogger(__name__)
 def topic_index() -> dict[str, tuple[type[Message], ...]]:
     """Schema classes by topic without prefix, newest version first; built on first use."""
     index: defaultdict[str, set[type[Message]]] = defaultdict(set)
-    for entry_point in entry_points(group="fedora.messages"):
+    group = entry_points(group="fedora.messages")
+    if not any(_from_schema_package(entry_point) for entry_point in group):
+        log.warning("No fedora-messaging schema packages installed, today's topics are read "
+                    "with less detail: pip install 'hubsgen[schemas]'")
+    for entry_point in group:
         try:
             cls = entry_point.load()
         except Exception:  # noqa: BLE001 - one broken schema package must not hide the others
@@ -42,6 +46,15 @@ def topic_index() -> dict[str, tuple[type[Message], ...]]:
     return {topic: tuple(sorted(classes, key=lambda c: (c.__module__, c.__name__),
                                 reverse=True))
             for topic, classes in index.items()}
+
+
+def _from_schema_package(entry_point: EntryPoint) -> bool:
+    """Whether *entry_point* comes from a service's schema package, not fedora-messaging itself."""
+    dist = entry_point.dist
+    return dist is not None and dist.name.replace("_", "-").lower() not in _NOT_SCHEMA_PACKAGES
+
+
+_NOT_SCHEMA_PACKAGES = frozenset({"fedora-messaging", "hubsgen"})
 
 
 def read(raw: RawMessage) -> Reading | None:

@@ -70,6 +70,27 @@ def test_schema_class_is_found_by_topic_without_the_header():
     assert "fas.group.member.sponsor" in schemas.topic_index()
 
 
+def test_without_schema_packages_the_log_says_what_to_install(monkeypatch, caplog):
+    """Assert a watcher without the schemas extra says once how to get richer readings."""
+    from importlib.metadata import entry_points
+
+    own = [ep for ep in entry_points(group="fedora.messages")
+           if ep.dist is not None and ep.dist.name.replace("_", "-") == "fedora-messaging"]
+    monkeypatch.setattr(schemas, "entry_points", lambda group: own)
+    schemas.topic_index.cache_clear()
+    try:
+        schemas.topic_index()
+        schemas.topic_index()
+    finally:
+        schemas.topic_index.cache_clear()
+    lines = [r.getMessage() for r in caplog.records if r.name == schemas.log.name]
+    assert len(lines) == 1 and "pip install 'hubsgen[schemas]'" in lines[0]
+    monkeypatch.undo()
+    caplog.clear()
+    schemas.topic_index()  # the real packages: nothing to say
+    assert not caplog.records
+
+
 def test_body_a_schema_rejects_falls_through_to_the_next_reader():
     message = raw("org.fedoraproject.prod.fas.group.member.sponsor", {"msg": {"agent": 3}},
                   fedora_messaging_schema="noggin.group.member.sponsor.v1")
