@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    start_http_server,
+)
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -35,6 +43,10 @@ class WatchMetrics:
 
     def __init__(self, stats: Counter[str]) -> None:
         self.registry = CollectorRegistry()
+        # What the client's default registry would hold: memory, CPU, open files, GC passes.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.registry.register(_StatsCollector(stats))
         self.latency = Histogram(
             "hubsgen_refresh_latency_seconds",

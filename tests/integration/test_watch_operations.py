@@ -124,6 +124,8 @@ def test_metrics_count_received_malformed_matched_rewritten_and_latency(
     assert metrics["hubsgen_files_rewritten_total"] == 8  # fragment, versions, page, feed each
     assert metrics["hubsgen_messages_quarantined_total"] == 1
     assert 0 < metrics["hubsgen_refresh_latency_seconds_sum"] < 30
+    assert metrics["process_resident_memory_bytes"] > 0  # the standard collectors too
+    assert {"python_gc_objects_collected_total", "python_info"} <= metrics.keys()
     assert (f"Quarantined message broken-1 ({prefix}.fedbadges.badge.award) at decode: "
             "message broken-1 on") in daemon.log()
 
