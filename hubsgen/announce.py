@@ -91,9 +91,12 @@ def _publish_amqp(notices: Sequence[Notice]) -> list[str]:
         fm_config.conf.load_config(str(path))
     except fm_exceptions.ConfigurationException as e:
         raise ConfigError(f"fedora-messaging configuration {path}: {e.message}") from e
+    from hubs.messages import CLASSES
+
     sent = []
     for notice in notices:
-        message = api.Message(topic=notice.topic, body=dict(notice.body))
+        # The schema class, so the message carries its name and receivers can validate it.
+        message = CLASSES[notice.topic](topic=notice.topic, body=dict(notice.body))
         try:
             api.publish(message, timeout=PUBLISH_TIMEOUT)
         except (fm_exceptions.PublishException, fm_exceptions.ConnectionException) as e:
