@@ -34,6 +34,9 @@ class HubsMessage(Message):
     def groups(self) -> list[str]:
         return []  # a hub is not a FAS group, even when they share a name
 
+    def __str__(self) -> str:
+        return self.summary
+
 
 class HubUpdateV1(HubsMessage):
     """A hub's settings, people or archived state changed: its page re-renders."""
@@ -49,10 +52,6 @@ class HubUpdateV1(HubsMessage):
     def summary(self) -> str:
         return f"Hub {self.hub} was updated"
 
-    def __str__(self) -> str:
-        return self.summary
-
-
 class WidgetUpdateV1(HubsMessage):
     """One widget instance on a hub was added, configured, moved or removed."""
 
@@ -67,10 +66,6 @@ class WidgetUpdateV1(HubsMessage):
     @property
     def summary(self) -> str:
         return f"Widget {self.hub}/{self.body['widget']} was updated"
-
-    def __str__(self) -> str:
-        return self.summary
-
 
 class MembershipUpdateV1(HubsMessage):
     """Someone was given a role on a hub, or lost one."""
@@ -95,9 +90,6 @@ class MembershipUpdateV1(HubsMessage):
     def summary(self) -> str:
         done = "added to" if self.body["action"] == "add" else "removed from"
         return f"{self.body['user']} was {done} hub {self.hub} as {self.body['role']}"
-
-    def __str__(self) -> str:
-        return self.summary
 
 
 CLASSES: dict[str, type[HubsMessage]] = {
