@@ -20,13 +20,13 @@ from hubs.defaults import team_widgets, user_widgets
 from hubs.errors import ConfigError
 from hubs.models import Column, Hub, Membership, Role, User, WidgetInstance
 from hubs.plugins import Registry
+from hubs.roles import ROLES
 from hubs.validators import username as valid_username
 from hubs.widget import Widget
 
 HUB_TOPIC = "hubs.hub.update"
 WIDGET_TOPIC = "hubs.widget.update"
 MEMBERSHIP_TOPIC = "hubs.membership.update"
-ROLES = tuple(role.value for role in Role)
 COLUMNS = tuple(column.value for column in Column)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from fedora_messaging.message import Message
 
-from hubs.admin import HUB_TOPIC, MEMBERSHIP_TOPIC, ROLES, WIDGET_TOPIC
+from hubs.admin import HUB_TOPIC, MEMBERSHIP_TOPIC, WIDGET_TOPIC
+from hubs.roles import ROLES
 
 SCHEMA = "http://json-schema.org/draft-07/schema#"
 _HUB = {"type": "string", "minLength": 1, "description": "The hub's name"}

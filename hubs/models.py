@@ -31,6 +31,7 @@ from sqlalchemy.orm import (
 )
 
 from hubs.names import check_hub_name
+from hubs.roles import Role as Role  # where the models' callers have always found it
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -52,13 +53,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
-
-
-class Role(enum.StrEnum):
-    OWNER = "owner"
-    MEMBER = "member"
-    SUBSCRIBER = "subscriber"
-    STARGAZER = "stargazer"
 
 
 class Column(enum.StrEnum):

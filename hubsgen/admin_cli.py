@@ -7,23 +7,29 @@ Each change is committed, then carried to build/ by ``--bus``: published for a r
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.orm import Session
 
-from hubs import admin
-from hubs.db import create_schema, open_engine, require_hubs, session_factory
 from hubs.errors import HubsError
-from hubs.plugins import load_widgets
-from hubs.settings import Settings
+from hubs.roles import ROLES
 from hubsgen.announce import BUSES, publish, rewrite
-from hubsgen.cli import _settings, cli, db_option, echo_report, out_option
+from hubsgen.options import (
+    database_session,
+    db_option,
+    echo_report,
+    load_command_settings,
+    out_option,
+)
 from hubsgen.scaffold import new_widget_command
 from hubsgen.terminal import echo, printable
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from hubs.admin import Change
 
 bus_option = click.option(
     "--bus", default="none", show_default=True, envvar="HUBSGEN_BUS", type=click.Choice(BUSES),
@@ -66,28 +72,11 @@ set_json_option = click.option("--set-json", "jsons", multiple=True, metavar="KE
                                     "(repeatable).")
 
 
-@contextmanager
-def _session(settings: Settings, new_database: bool = False) -> Iterator[Session]:
-    """A session on the configured database. Only ``hub create`` may start a new one: for any
-    other command, a mistyped URL would silently make an empty database (SQLite) and, with no
-    bus, rewrite the live directory page from it."""
-    engine = open_engine(settings.db_url, create=new_database)
-    try:
-        if new_database:
-            create_schema(engine)
-        else:
-            require_hubs(engine)
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _apply(obj: dict[str, object], db_url: str | None, out_dir: Path | None, bus: str,
-           action: Callable[[Session], admin.Change], new_database: bool = False) -> None:
+           action: Callable[[Session], Change], new_database: bool = False) -> None:
     """Commit what *action* does, say so, then publish it on *bus* or rewrite its files."""
-    settings = _settings(obj, db_url=db_url, out_dir=out_dir)
-    with _session(settings, new_database) as session:
+    settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
+    with database_session(settings, new_database) as session:
         change = action(session)
         session.commit()
     echo(change.what)
@@ -127,6 +116,9 @@ def hub() -> None:
 def create_hub(obj: dict[str, object], name: str, user_hub: bool, summary: str, widgets: str,
                db_url: str | None, out_dir: Path | None, bus: str) -> None:
     """Create the hub NAME."""
+    from hubs import admin
+    from hubs.plugins import load_widgets
+
     registry = load_widgets()
     _apply(obj, db_url, out_dir, bus, lambda session: admin.create_hub(
         session, registry, name, user_hub=user_hub, summary=summary,
@@ -141,6 +133,8 @@ def create_hub(obj: dict[str, object], name: str, user_hub: bool, summary: str, 
 def archive_hub(obj: dict[str, object], name: str, undo: bool, db_url: str | None,
                 out_dir: Path | None, bus: str) -> None:
     """Mark the hub NAME archived: kept for reference, no longer looked after."""
+    from hubs import admin
+
     _apply(obj, db_url, out_dir, bus,
            lambda session: admin.archive_hub(session, name, archived=not undo))
 
@@ -152,7 +146,9 @@ def archive_hub(obj: dict[str, object], name: str, undo: bool, db_url: str | Non
 @click.pass_obj
 def show_hub(obj: dict[str, object], name: str, as_json: bool, db_url: str | None) -> None:
     """Print the hub NAME, its people by role and its widgets in page order."""
-    with _session(_settings(obj, db_url=db_url)) as session:
+    from hubs import admin
+
+    with database_session(load_command_settings(obj, db_url=db_url)) as session:
         details = admin.describe_hub(admin.find_hub(session, name))
     if as_json:
         click.echo(json.dumps(details, indent=2))  # ASCII: json.dumps escapes the rest
@@ -176,7 +172,9 @@ def show_hub(obj: dict[str, object], name: str, as_json: bool, db_url: str | Non
 @click.pass_obj
 def list_hubs(obj: dict[str, object], as_json: bool, db_url: str | None) -> None:
     """Print every hub, teams first, with its widget and people counts."""
-    with _session(_settings(obj, db_url=db_url)) as session:
+    from hubs import admin
+
+    with database_session(load_command_settings(obj, db_url=db_url)) as session:
         hubs = admin.list_hubs(session)
     if as_json:
         click.echo(json.dumps(hubs, indent=2))  # ASCII: json.dumps escapes the rest
@@ -209,6 +207,9 @@ def add_widget(obj: dict[str, object], hub_name: str, plugin: str, column: str,
                position: int | None, texts: dict[str, Any], jsons: dict[str, Any],
                db_url: str | None, out_dir: Path | None, bus: str) -> None:
     """Add a PLUGIN widget to HUB, configured by --set and --set-json."""
+    from hubs import admin
+    from hubs.plugins import load_widgets
+
     registry = load_widgets()
     _apply(obj, db_url, out_dir, bus, lambda session: admin.add_widget(
         session, registry, hub_name, plugin, {**texts, **jsons}, column=column,
@@ -229,6 +230,9 @@ def configure_widget(obj: dict[str, object], ref: str, texts: dict[str, Any],
                      jsons: dict[str, Any], unset: tuple[str, ...], replace: bool,
                      db_url: str | None, out_dir: Path | None, bus: str) -> None:
     """Change the configuration of WIDGET (HUB/ID or ID, as hub show lists them)."""
+    from hubs import admin
+    from hubs.plugins import load_widgets
+
     registry = load_widgets()
     _apply(obj, db_url, out_dir, bus, lambda session: admin.configure_widget(
         session, registry, ref, {**texts, **jsons}, unset=unset, replace=replace))
@@ -244,6 +248,8 @@ def configure_widget(obj: dict[str, object], ref: str, texts: dict[str, Any],
 def move_widget(obj: dict[str, object], ref: str, column: str | None, position: int | None,
                 db_url: str | None, out_dir: Path | None, bus: str) -> None:
     """Move WIDGET to another column or position; the others close up."""
+    from hubs import admin
+
     _apply(obj, db_url, out_dir, bus, lambda session: admin.move_widget(
         session, ref, column=column, position=position))
 
@@ -255,10 +261,12 @@ def move_widget(obj: dict[str, object], ref: str, column: str | None, position: 
 def remove_widget(obj: dict[str, object], ref: str, db_url: str | None, out_dir: Path | None,
                   bus: str) -> None:
     """Remove WIDGET from its hub."""
+    from hubs import admin
+
     _apply(obj, db_url, out_dir, bus, lambda session: admin.remove_widget(session, ref))
 
 
-ROLE_METAVAR = "|".join(admin.ROLES)
+ROLE_METAVAR = "|".join(ROLES)
 
 
 @click.group()
@@ -276,6 +284,8 @@ def member() -> None:
 def add_member(obj: dict[str, object], hub_name: str, username: str, role: str,
                db_url: str | None, out_dir: Path | None, bus: str) -> None:
     """Give USERNAME a role on HUB."""
+    from hubs import admin
+
     _apply(obj, db_url, out_dir, bus,
            lambda session: admin.add_member(session, hub_name, username, role))
 
@@ -289,10 +299,10 @@ def add_member(obj: dict[str, object], hub_name: str, username: str, role: str,
 def remove_member(obj: dict[str, object], hub_name: str, username: str, role: str | None,
                   db_url: str | None, out_dir: Path | None, bus: str) -> None:
     """Take USERNAME's role (or roles) on HUB away."""
+    from hubs import admin
+
     _apply(obj, db_url, out_dir, bus,
            lambda session: admin.remove_member(session, hub_name, username, role))
 
 
 widget.add_command(new_widget_command)
-for _group in (hub, widget, member):
-    cli.add_command(_group)

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hubs.admin import Change, Notice
 from hubs.errors import ConfigError, ServiceError
-from hubs.settings import Settings
 
 if TYPE_CHECKING:
+    from hubs.admin import Change, Notice
+    from hubs.settings import Settings
     from hubsgen.build import BuildReport
 
 log = logging.getLogger(__name__)

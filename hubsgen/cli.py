@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import click
 
-from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError
-from hubs.settings import Settings, load_settings
+from hubsgen.admin_cli import hub, member, widget
 from hubsgen.logs import setup_logging
+from hubsgen.options import db_option, echo_report, load_command_settings, out_option
+from hubsgen.rejected_cli import rejected
 from hubsgen.terminal import printable
 
 if TYPE_CHECKING:
-    from hubsgen.build import BuildReport
+    from hubs.settings import Settings
     from hubsgen.sources import Source
     from hubsgen.sse import Network
 
@@ -30,17 +31,23 @@ class HubsGroup(click.Group):
             return super().invoke(ctx)
         except HubsError as e:
             raise click.ClickException(printable(str(e))) from e
-        except UNAVAILABLE as e:
-            reason = str(e.orig or e).strip().splitlines()[0]
+        except Exception as e:
+            if not _database_unavailable(e):
+                raise
+            reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
             raise click.ClickException(printable(
                 f"the database could not do it ({reason}); if it is down or restarting, run "
                 "the command again when it is back")) from e
 
 
-db_option = click.option("--db", "db_url", metavar="URL",
-                         help="Database URL (overrides the group option).")
-out_option = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-                          help="Output directory [default: build].")
+def _database_unavailable(error: Exception) -> bool:
+    """Whether *error* is the database being unreachable: only if the database layer was
+    loaded at all, so that commands which never touch it do not import it to find out."""
+    if "sqlalchemy" not in sys.modules:
+        return False
+    from hubs.db import UNAVAILABLE
+
+    return isinstance(error, UNAVAILABLE)
 
 
 @click.group(cls=HubsGroup)
@@ -76,7 +83,7 @@ def build(obj: dict[str, object], db_url: str | None, out_dir: Path | None, jobs
     them, with its output untouched, renders nothing; --force renders anyway."""
     from hubsgen.build import run_build  # heavy imports only when the command runs
 
-    settings = _settings(obj, db_url=db_url, out_dir=out_dir, jobs=jobs)
+    settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir, jobs=jobs)
     if sys.stderr.isatty():
         with click.progressbar(length=_hub_count(settings, hub_names), label="Rendering hubs",
                                file=sys.stderr) as bar:
@@ -84,22 +91,6 @@ def build(obj: dict[str, object], db_url: str | None, out_dir: Path | None, jobs
     else:
         report = run_build(settings, hub_names, force=force)
     echo_report(report)
-
-
-def echo_report(report: BuildReport) -> None:
-    """A build's one-line summary, then each failure; exit 1 if there was any."""
-    click.echo(report.summary())
-    for failure in report.failures:
-        click.echo(printable(f"  failed: {failure}"), err=True)
-    if report.failures:
-        raise click.exceptions.Exit(1)
-
-
-def _settings(obj: dict[str, object], **options: object) -> Settings:
-    config_path = obj["config_path"]
-    assert config_path is None or isinstance(config_path, Path)
-    options["db_url"] = options.get("db_url") or obj["db_url"]
-    return load_settings(config_path, **options)
 
 
 def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
@@ -151,7 +142,7 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
     from hubsgen.sources.open import open_source
     from hubsgen.watch import WatchOptions, run_watch
 
-    settings = _settings(obj, db_url=db_url, out_dir=out_dir)
+    settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
     replay = Path(source_spec.removeprefix("replay:"))
     if source_spec.startswith("replay:") and str(replay) != "-" and not replay.is_file():
         raise click.ClickException(f"replay file {replay} does not exist: give --source "
@@ -200,7 +191,7 @@ def explain(obj: dict[str, object], message_file: BinaryIO, as_json: bool,
     from hubsgen.watch import open_watcher
 
     with tempfile.TemporaryDirectory() as scratch:  # the watcher's output, never written to
-        settings = _settings(obj, db_url=db_url, out_dir=Path(scratch))
+        settings = load_command_settings(obj, db_url=db_url, out_dir=Path(scratch))
         with open_watcher(settings) as watcher:
             for item in explain_messages(watcher, message_file.read()):
                 if isinstance(item, Explanation):
@@ -244,7 +235,7 @@ def backfill(obj: dict[str, object], url: str, since: str, db_url: str | None,
     from hubsgen.sources.datagrepper import DatagrepperSource
     from hubsgen.watch import run_watch
 
-    settings = _settings(obj, db_url=db_url, out_dir=out_dir)
+    settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
     source = DatagrepperSource(url, _since(since), datetime.now(UTC))
     stats = run_watch(settings, source, threading.Event())
     click.echo(", ".join(f"{count} {name}" for name, count in sorted(stats.items()))
@@ -283,7 +274,7 @@ def events(obj: dict[str, object], listen: str, max_connections: int, max_per_ad
 
     from hubsgen.sse import Limits, serve_events
 
-    settings = _settings(obj, out_dir=out_dir)
+    settings = load_command_settings(obj, out_dir=out_dir)
     host, _, port = listen.rpartition(":")
     if not port.isdigit():
         raise click.BadParameter(f"{listen!r}: use HOST:PORT", param_hint="--listen")
@@ -313,9 +304,9 @@ def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: st
     """Build, serve and rebuild on save, reloading the browser: the widget author's loop."""
     from hubsgen.devserver import serve as run_dev_server
 
-    run_dev_server(_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port,
+    run_dev_server(load_command_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port,
                    events_port or port + 1)
 
 
-import hubsgen.admin_cli  # noqa: E402,F401 - registers the hub, widget and member groups
-import hubsgen.rejected_cli  # noqa: E402,F401 - registers hubsgen rejected
+for _group in (hub, widget, member, rejected):
+    cli.add_command(_group)

@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.orm import Session
 
-from hubs import quarantine
-from hubs.db import create_schema, open_engine, session_factory
 from hubs.errors import ConfigError
-from hubs.models import QuarantinedMessage
-from hubsgen.cli import _settings, cli, db_option, out_option
+from hubsgen.options import database_session, db_option, load_command_settings, out_option
 from hubsgen.terminal import echo
+
+if TYPE_CHECKING:
+    from hubs.models import QuarantinedMessage
 
 STAGES = ("decode", "check", "understand", "read", "handle")
 
 
-@cli.group()
+@click.group()
 def rejected() -> None:
     """Messages that could not be handled, kept in quarantine with the reason."""
 
@@ -37,7 +34,9 @@ def rejected() -> None:
 def list_rejected(obj: dict[str, object], stage: str | None, limit: int, as_json: bool,
                   db_url: str | None) -> None:
     """The most recently refused first."""
-    with _session(obj, db_url) as session:
+    from hubs import quarantine
+
+    with database_session(load_command_settings(obj, db_url=db_url)) as session:
         found = quarantine.entries(session, stage=stage, limit=limit)
         for entry in found:
             if as_json:
@@ -57,7 +56,9 @@ def list_rejected(obj: dict[str, object], stage: str | None, limit: int, as_json
 @click.pass_obj
 def show(obj: dict[str, object], entry_id: int, as_json: bool, db_url: str | None) -> None:
     """One message with everything kept of it: the payload as it came."""
-    with _session(obj, db_url) as session:
+    from hubs.models import QuarantinedMessage
+
+    with database_session(load_command_settings(obj, db_url=db_url)) as session:
         entry = session.get(QuarantinedMessage, entry_id)
         if entry is None:
             raise ConfigError(f"no message {entry_id} in quarantine; hubsgen rejected list "
@@ -85,11 +86,13 @@ def retry(obj: dict[str, object], entry_ids: tuple[int, ...], everything: bool,
           db_url: str | None, out_dir: Path | None) -> None:
     """Handle messages again, as if they had just arrived, after a fix: those that get through
     leave quarantine and refresh their widgets; the others stay, with their new reason."""
+    from hubs import quarantine
+    from hubs.db import open_engine, session_factory
     from hubsgen.sources.quarantine import QuarantineSource
     from hubsgen.watch import run_watch
 
     _one_of(entry_ids, everything)
-    settings = _settings(obj, db_url=db_url, out_dir=out_dir)
+    settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
     engine = open_engine(settings.db_url)
     try:
         with session_factory(engine)() as session:
@@ -114,10 +117,12 @@ def retry(obj: dict[str, object], entry_ids: tuple[int, ...], everything: bool,
 def purge(obj: dict[str, object], entry_ids: tuple[int, ...], everything: bool,
           days: int | None, db_url: str | None) -> None:
     """Forget messages for good."""
+    from hubs import quarantine
+
     if days is None:
         _one_of(entry_ids, everything)
     before = None if days is None else datetime.now(UTC) - timedelta(days=days)
-    with _session(obj, db_url) as session:
+    with database_session(load_command_settings(obj, db_url=db_url)) as session:
         removed = quarantine.forget(session, entry_ids, before)
         session.commit()
     click.echo(f"Purged {removed} message{'' if removed == 1 else 's'} from quarantine.")
@@ -126,18 +131,6 @@ def purge(obj: dict[str, object], entry_ids: tuple[int, ...], everything: bool,
 def _one_of(entry_ids: tuple[int, ...], everything: bool) -> None:
     if bool(entry_ids) == everything:
         raise click.UsageError("give the ids of the messages, or --all")
-
-
-@contextmanager
-def _session(obj: dict[str, object], db_url: str | None) -> Iterator[Session]:
-    """A session on the configured database, whose schema may predate the quarantine."""
-    engine = open_engine(_settings(obj, db_url=db_url).db_url)
-    try:
-        create_schema(engine)
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def _summary(entry: QuarantinedMessage) -> dict[str, Any]:

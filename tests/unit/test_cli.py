@@ -127,3 +127,20 @@ def test_the_shipped_events_unit_trusts_only_nginx_on_the_same_host():
     assert params["trusted_proxies"] == (ipaddress.ip_network("127.0.0.1"),)
     upstream = f"server {params['listen']};"
     assert upstream in (deploy / "nginx" / "hubs.conf").read_text(encoding="utf-8")
+
+
+def test_help_loads_no_database_layer_nor_web_client():
+    """Start-up stays quick: `hubsgen --help` and `hubsgen hub --help` import neither
+    SQLAlchemy nor requests; commands import what they use when they run."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from hubsgen.cli import cli\n"
+              "for args in (['--help'], ['hub', '--help'], ['rejected', '--help']):\n"
+              "    try: cli(args)\n"
+              "    except SystemExit: pass\n"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'requests', "
+              "'jinja2', 'fedora_messaging', 'fedmsg'}))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr
