@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from hubs.errors import HubsError
-from hubsgen.admin_cli import hub, member, widget
+from hubsgen.admin.commands import hub, member, widget
+from hubsgen.admin.rejected import rejected
 from hubsgen.logs import setup_logging
 from hubsgen.options import db_option, echo_report, load_command_settings, out_option
-from hubsgen.rejected_cli import rejected
 from hubsgen.terminal import printable
 
 if TYPE_CHECKING:
     from hubs.settings import Settings
-    from hubsgen.sources import Source
-    from hubsgen.sse import Network
+    from hubsgen.live.events import Network
+    from hubsgen.watch.sources import Source
 
 
 class HubsGroup(click.Group):
@@ -81,7 +81,7 @@ def build(obj: dict[str, object], db_url: str | None, out_dir: Path | None, jobs
 
     A full build whose database, code, templates and settings are as the last full build saw
     them, with its output untouched, renders nothing; --force renders anyway."""
-    from hubsgen.build import run_build  # heavy imports only when the command runs
+    from hubsgen.build.run import run_build  # heavy imports only when the command runs
 
     settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir, jobs=jobs)
     if sys.stderr.isatty():
@@ -138,9 +138,9 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
     import signal
     import threading
 
-    from hubsgen.shards import Shard
-    from hubsgen.sources.open import open_source
-    from hubsgen.watch import WatchOptions, run_watch
+    from hubsgen.watch.shards import Shard
+    from hubsgen.watch.sources.open import open_source
+    from hubsgen.watch.watcher import WatchOptions, run_watch
 
     settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
     replay = Path(source_spec.removeprefix("replay:"))
@@ -164,7 +164,7 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
 
 def _declare(source: Source) -> None:
     """Declare an AMQP source's queues and bindings, as the first step of a deployment."""
-    from hubsgen.sources.amqp import AmqpSource, broker_address
+    from hubsgen.watch.sources.amqp import AmqpSource, broker_address
 
     if not isinstance(source, AmqpSource):
         source.close()
@@ -186,9 +186,9 @@ def explain(obj: dict[str, object], message_file: BinaryIO, as_json: bool,
     import json
     import tempfile
 
-    from hubsgen.explain import Explanation
-    from hubsgen.explain import explain as explain_messages
-    from hubsgen.watch import open_watcher
+    from hubsgen.watch.explain import Explanation
+    from hubsgen.watch.explain import explain as explain_messages
+    from hubsgen.watch.watcher import open_watcher
 
     with tempfile.TemporaryDirectory() as scratch:  # the watcher's output, never written to
         settings = load_command_settings(obj, db_url=db_url, out_dir=Path(scratch))
@@ -232,8 +232,8 @@ def backfill(obj: dict[str, object], url: str, since: str, db_url: str | None,
     import threading
     from datetime import UTC
 
-    from hubsgen.sources.datagrepper import DatagrepperSource
-    from hubsgen.watch import run_watch
+    from hubsgen.watch.sources.datagrepper import DatagrepperSource
+    from hubsgen.watch.watcher import run_watch
 
     settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
     source = DatagrepperSource(url, _since(since), datetime.now(UTC))
@@ -272,7 +272,7 @@ def events(obj: dict[str, object], listen: str, max_connections: int, max_per_ad
     import asyncio
     import signal
 
-    from hubsgen.sse import Limits, serve_events
+    from hubsgen.live.events import Limits, serve_events
 
     settings = load_command_settings(obj, out_dir=out_dir)
     host, _, port = listen.rpartition(":")
@@ -302,7 +302,7 @@ def events(obj: dict[str, object], listen: str, max_connections: int, max_per_ad
 def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: str | None,
           out_dir: Path | None) -> None:
     """Build, serve and rebuild on save, reloading the browser: the widget author's loop."""
-    from hubsgen.devserver import serve as run_dev_server
+    from hubsgen.dev.server import serve as run_dev_server
 
     run_dev_server(load_command_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port,
                    events_port or port + 1)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from hubs.settings import Settings
-    from hubsgen.build import BuildReport
+    from hubsgen.build.run import BuildReport
 
 db_option = click.option("--db", "db_url", metavar="URL",
                          help="Database URL (overrides the group option).")

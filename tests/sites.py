@@ -16,10 +16,10 @@ from hubs.demo import messages
 from hubs.models import Hub, WidgetInstance
 from hubs.settings import Settings, load_settings
 from hubs.testing import T0, fedmsg_envelope
-from hubsgen.build import BuildReport, run_build
-from hubsgen.sources.replay import ReplaySource
-from hubsgen.stamp import STAMP_FILE
-from hubsgen.watch import WatchOptions, run_watch
+from hubsgen.build.run import BuildReport, run_build
+from hubsgen.build.stamp import STAMP_FILE
+from hubsgen.watch.sources.replay import ReplaySource
+from hubsgen.watch.watcher import WatchOptions, run_watch
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import zmq
 
-from hubsgen.sources.amqp import AmqpSource, queue_name
+from hubsgen.watch.sources.amqp import AmqpSource, queue_name
 from tests.integration.bus import Publish, join
 from tests.integration.rabbitmq import channel, ready_count
 from tests.integration.watching import (

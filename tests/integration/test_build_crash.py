@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from hubsgen.stamp import STAMP_FILE
+from hubsgen.build.stamp import STAMP_FILE
 from tests.integration.watching import HUBSGEN, run_hubsgen
 
 log = logging.getLogger(__name__)

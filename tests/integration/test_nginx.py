@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hubsgen.stamp import STAMP_FILE
+from hubsgen.build.stamp import STAMP_FILE
 from tests.integration.nginx import running_nginx
 from tests.integration.watching import SmallSite, build_small_site
 from tests.timing import seconds

@@ -20,8 +20,8 @@ import pika
 import pika.exceptions
 import pytest
 
-from hubsgen.sources import Rejected
-from hubsgen.sources.amqp import AmqpBatch, AmqpSource, queue_name
+from hubsgen.watch.sources import Rejected
+from hubsgen.watch.sources.amqp import AmqpBatch, AmqpSource, queue_name
 from tests.integration.rabbitmq import Publish, channel, publisher, ready_count
 from tests.timing import seconds
 
@@ -280,7 +280,7 @@ def test_a_lost_connection_is_reopened_and_unacknowledged_messages_come_back(
             batch = next_nonempty(batches)
             lost = ids(batch)
             proxy.cut()
-            with caplog.at_level(logging.WARNING, logger="hubsgen.sources.amqp"):
+            with caplog.at_level(logging.WARNING, logger="hubsgen.watch.sources.amqp"):
                 batch.done()  # the files are written, but the acknowledgement cannot arrive
                 again = [i for b in receive(batches, 2) for i in ids(b)]
             assert sorted(again) == sorted(sent) and set(lost) <= set(again)

@@ -19,7 +19,7 @@ import pytest
 import zmq
 
 from hubs.errors import ConfigError
-from hubsgen.sources.fedmsg import FedmsgBatch, FedmsgSource
+from hubsgen.watch.sources.fedmsg import FedmsgBatch, FedmsgSource
 from tests.ports import free_port
 from tests.timing import seconds
 
@@ -160,7 +160,7 @@ def test_retry_warns_that_a_gap_may_follow(bus: Bus, caplog: pytest.LogCaptureFi
     """Assert retry() cannot redeliver over ZeroMQ, and says so."""
     msg_id = bus.publish("bodhi.update.comment", {})
     (batch,) = bus.collect(1)
-    with caplog.at_level(logging.WARNING, logger="hubsgen.sources.fedmsg"):
+    with caplog.at_level(logging.WARNING, logger="hubsgen.watch.sources.fedmsg"):
         batch.retry()
     assert "gap" in caplog.text and msg_id in caplog.text
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hubsgen.sources.amqp import AmqpSource, queue_name
+from hubsgen.watch.sources.amqp import AmqpSource, queue_name
 from tests.integration.rabbitmq import Publish, channel, publisher, ready_count
 from tests.integration.watching import (
     PROBE_HUB,

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from hubs.testing import add_hub, make_engine
-from hubsgen.shards import Shard
-from hubsgen.sources.amqp import AmqpSource, queue_name
+from hubsgen.watch.shards import Shard
+from hubsgen.watch.sources.amqp import AmqpSource, queue_name
 from tests.integration.rabbitmq import channel, publisher
 from tests.integration.watching import (
     badge_award_body,

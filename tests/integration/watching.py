@@ -70,7 +70,7 @@ class Watch:
 
     def written(self) -> list[str]:
         """The paths of the "Wrote <hub>/..." lines, in order."""
-        marker = " hubsgen.hubwriter: Wrote "
+        marker = " hubsgen.output.hubs: Wrote "
         return [line.split(marker, 1)[1].strip() for line in self.log().splitlines()
                 if marker in line]
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from hubs.demo import messages
 from hubs.settings import load_settings
 from hubs.testing import T0, add_events, add_hub, make_engine
-from hubsgen.build import run_build
+from hubsgen.build.run import run_build
 from tests.plugin_dist import BOOM, install_plugins
 from tests.sites import Site
 

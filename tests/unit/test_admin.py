@@ -24,10 +24,10 @@ from hubs.plugins import load_widgets
 from hubs.settings import load_settings
 from hubs.testing import T0, add_events, add_hub, make_engine
 from hubs.widget import CONFIG_TOPICS, MEMBERSHIP_TOPICS
-from hubsgen.build import run_build
+from hubsgen.build.run import run_build
 from hubsgen.cli import cli
-from hubsgen.sources.replay import ReplaySource
-from hubsgen.watch import open_watcher
+from hubsgen.watch.sources.replay import ReplaySource
+from hubsgen.watch.watcher import open_watcher
 from tests.sites import Site, widget_id
 
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from hubs.models import Hub, WidgetInstance
 from hubs.settings import load_settings
 from hubs.testing import add_hub, make_engine
-from hubsgen.build import CHUNK
-from hubsgen.output import replace_file
+from hubsgen.build.run import CHUNK
+from hubsgen.output.files import replace_file
 from tests.sites import Site
 
 FRAGMENT_KEYS = {"id", "hub", "plugin", "version", "html", "data", "error"}

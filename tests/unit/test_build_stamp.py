@@ -15,7 +15,7 @@ from hubs.plugins import load_widgets
 from hubs.services import ServiceSettings
 from hubs.settings import LiveSettings, load_settings
 from hubs.testing import T0, add_events, add_hub, make_engine
-from hubsgen.stamp import inputs_digest
+from hubsgen.build.stamp import inputs_digest
 from tests.sites import Site
 
 

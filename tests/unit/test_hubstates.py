@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hubs.render import Versions
-from hubsgen.hubstates import HubStates, Update
+from hubsgen.live.hubstates import HubStates, Update
 
 HUB = "ralph"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hubs.events import Event
 from hubs.plugins import load_widgets
 from hubs.testing import T0, add_hub
-from hubsgen.index import HintIndex
+from hubsgen.watch.index import HintIndex
 
 
 def event(topic: str, users=(), groups=()) -> Event:

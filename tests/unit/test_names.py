@@ -9,7 +9,7 @@ from hubs.errors import ConfigError, HubsError
 from hubs.models import Hub
 from hubs.names import RESERVED, check_hub_name
 from hubsgen.cli import cli
-from hubsgen.output import Output
+from hubsgen.output.files import Output
 
 
 @pytest.mark.parametrize("name", ["designteam", "i18n", "fedora-qa", "a.b_c", "x" * 64, "0ad"])

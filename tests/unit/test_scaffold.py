@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from hubs.errors import ConfigError
 from hubs.plugins import load_widgets
-from hubsgen.scaffold import new_widget_command, project_dir, scaffold_widget
+from hubsgen.dev.scaffold import new_widget_command, project_dir, scaffold_widget
 from tests.timing import seconds
 
 NAME = "kudos"

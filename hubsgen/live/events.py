@@ -30,8 +30,8 @@ from watchdog.observers import Observer
 
 from hubs.errors import ConfigError, ServiceError
 from hubs.names import check_hub_name
-from hubsgen.hubstates import HubStates, Update
-from hubsgen.surge import Drain, release_memory, resident_megabytes
+from hubsgen.live.hubstates import HubStates, Update
+from hubsgen.live.surge import Drain, release_memory, resident_megabytes
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Any
 from hubs.admission import Refused
 from hubs.envelopes import MalformedMessage, parse_envelope, parse_line
 from hubs.events import Event, RawMessage, Rejected
-from hubsgen.watch import Watcher
+from hubsgen.watch.watcher import Watcher
 
 
 @dataclass(frozen=True)

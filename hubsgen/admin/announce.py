@@ -15,7 +15,7 @@ from hubs.errors import ConfigError, ServiceError
 if TYPE_CHECKING:
     from hubs.admin import Change, Notice
     from hubs.settings import Settings
-    from hubsgen.build import BuildReport
+    from hubsgen.build.run import BuildReport
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def rewrite(settings: Settings, change: Change) -> BuildReport | None:
     """Build the hubs *change* touched (and the directory page); None if it touched none."""
     if not change.hubs:
         return None  # run_build would build every hub
-    from hubsgen.build import run_build  # heavy: only when files are written here
+    from hubsgen.build.run import run_build  # heavy: only when files are written here
 
     return run_build(settings, change.hubs)
 
@@ -81,7 +81,7 @@ def _publish_amqp(notices: Sequence[Notice]) -> list[str]:
     from fedora_messaging import config as fm_config
     from fedora_messaging import exceptions as fm_exceptions
 
-    from hubsgen.sources.amqp import DEFAULT_CONFIG
+    from hubsgen.watch.sources.amqp import DEFAULT_CONFIG
 
     path = Path(os.environ.get("FEDORA_MESSAGING_CONF", DEFAULT_CONFIG))
     if not path.is_file():

@@ -86,7 +86,7 @@ def read_again(entry: QuarantinedMessage) -> RawMessage | Rejected:
     """*entry* parsed as its source parsed it, or refused as it was: the same bytes, so
     quarantine counts it as the same message."""
     if entry.kind == "amqp":
-        from hubsgen.sources.amqp import reparse  # pika is needed only for these
+        from hubsgen.watch.sources.amqp import reparse  # pika is needed only for these
 
         return reparse(entry.msg_id, entry.topic, entry.headers, entry.payload)
     try:

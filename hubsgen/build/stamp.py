@@ -24,7 +24,7 @@ import hubsgen
 from hubs.models import Hub, Membership, Message, MessageTag, User, UserAlias, WidgetInstance
 from hubs.plugins import Registry
 from hubs.settings import Settings
-from hubsgen.output import TEMP_PREFIX, Output
+from hubsgen.output.files import TEMP_PREFIX, Output
 
 STAMP_FILE = ".build-stamp.json"
 """In the output root; nginx serves no dot-file."""

@@ -10,7 +10,7 @@ from typing import IO
 
 from hubs.envelopes import MalformedMessage, parse_line
 from hubs.events import Rejected
-from hubsgen.sources import ReadBatch
+from hubsgen.watch.sources import ReadBatch
 
 
 class ReplaySource:

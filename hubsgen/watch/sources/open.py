@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hubs.errors import ConfigError
-from hubsgen.sources import Source
+from hubsgen.watch.sources import Source
 
 
 def open_source(spec: str, *, endpoints: Sequence[str] = (), topics: Sequence[str] = (),
                 once: bool = False, queue_suffix: str = "") -> Source:
     """``fedmsg``, ``amqp`` (fedora-messaging's TOML config), ``amqp://...``, ``replay:PATH``."""
     if spec.startswith("replay:"):
-        from hubsgen.sources.replay import ReplaySource
+        from hubsgen.watch.sources.replay import ReplaySource
 
         return ReplaySource(spec.removeprefix("replay:"), follow=not once)
     if spec == "fedmsg":
-        from hubsgen.sources.fedmsg import FedmsgSource
+        from hubsgen.watch.sources.fedmsg import FedmsgSource
 
         return FedmsgSource(endpoints or None)
     if spec == "amqp" or spec.startswith(("amqp://", "amqps://")):
-        from hubsgen.sources.amqp import AmqpSource
+        from hubsgen.watch.sources.amqp import AmqpSource
 
         return AmqpSource(None if spec == "amqp" else spec, topics=topics or ("#",),
                           queue_suffix=queue_suffix)

@@ -21,12 +21,12 @@ from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
-from hubsgen.hubwriter import HubResult, HubWriter, listable_hubs
-from hubsgen.leftovers import remove_leftovers
-from hubsgen.lifeline import die_with_parent, worker_context
-from hubsgen.output import Output, full_disk_named
-from hubsgen.stamp import Stamp, inputs_digest
-from hubsgen.static import publish_static
+from hubsgen.build.lifeline import die_with_parent, worker_context
+from hubsgen.build.stamp import Stamp, inputs_digest
+from hubsgen.output.files import Output, full_disk_named
+from hubsgen.output.hubs import HubResult, HubWriter, listable_hubs
+from hubsgen.output.leftovers import remove_leftovers
+from hubsgen.output.static import publish_static
 
 log = logging.getLogger(__name__)
 

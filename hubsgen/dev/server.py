@@ -19,8 +19,8 @@ from watchdog.observers import Observer
 
 from hubs.errors import ServiceError
 from hubs.settings import Settings
-from hubsgen.devsite import DevSite
-from hubsgen.sse import Limits, serve_events
+from hubsgen.dev.site import DevSite
+from hubsgen.live.events import Limits, serve_events
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from hubs.errors import ConfigError, WidgetError
 from hubs.models import Hub, WidgetInstance
 from hubs.names import check_hub_name
 from hubs.render import NO_VERSIONS, Fragment, Renderer, Versions
-from hubsgen.output import TEMP_PREFIX, Output
+from hubsgen.output.files import TEMP_PREFIX, Output
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,8 @@ import click
 
 from hubs.errors import HubsError
 from hubs.roles import ROLES
-from hubsgen.announce import BUSES, publish, rewrite
+from hubsgen.admin.announce import BUSES, publish, rewrite
+from hubsgen.dev.scaffold import new_widget_command
 from hubsgen.options import (
     database_session,
     db_option,
@@ -23,7 +24,6 @@ from hubsgen.options import (
     load_command_settings,
     out_option,
 )
-from hubsgen.scaffold import new_widget_command
 from hubsgen.terminal import echo, printable
 
 if TYPE_CHECKING:

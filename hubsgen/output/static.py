@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import hubs
-from hubsgen.output import Output
+from hubsgen.output.files import Output
 
 SOURCE = Path(hubs.__file__).resolve().parent / "static"
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from hubs.envelopes import MalformedMessage, parse_envelope
 from hubs.events import Rejected
 from hubs.services import Services, ServiceSettings
-from hubsgen.sources import ReadBatch
+from hubsgen.watch.sources import ReadBatch
 
 log = logging.getLogger(__name__)
 

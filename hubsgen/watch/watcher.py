@@ -31,13 +31,13 @@ from hubs.services import Services
 from hubs.settings import Settings
 from hubs.store import prune, record
 from hubs.widget import CONFIG_TOPICS
-from hubsgen.hubwriter import HubWriter, listable_hubs
-from hubsgen.index import HintIndex
-from hubsgen.metrics import WatchMetrics
-from hubsgen.output import Output
-from hubsgen.shards import Shard
-from hubsgen.sources import Batch, Source
-from hubsgen.static import publish_static
+from hubsgen.output.files import Output
+from hubsgen.output.hubs import HubWriter, listable_hubs
+from hubsgen.output.static import publish_static
+from hubsgen.watch.index import HintIndex
+from hubsgen.watch.metrics import WatchMetrics
+from hubsgen.watch.shards import Shard
+from hubsgen.watch.sources import Batch, Source
 
 log = logging.getLogger(__name__)
 

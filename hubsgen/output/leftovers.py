@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from hubsgen.output import TEMP_PREFIX, Output
+from hubsgen.output.files import TEMP_PREFIX, Output
 
 STALE_SECONDS = 600.0
 """Age past which a temp file is a leftover whoever wrote it: a write takes milliseconds."""

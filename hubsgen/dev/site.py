@@ -31,11 +31,11 @@ from hubs.plugins import GROUP, Registry, load_widgets
 from hubs.render import TEMPLATES, WIDGET_PREFIX, Renderer
 from hubs.services import Services
 from hubs.settings import Settings
-from hubsgen.build import run_build
-from hubsgen.hubwriter import HubWriter, listable_hubs
-from hubsgen.output import Output
-from hubsgen.static import SOURCE as STATIC
-from hubsgen.static import publish_static
+from hubsgen.build.run import run_build
+from hubsgen.output.files import Output
+from hubsgen.output.hubs import HubWriter, listable_hubs
+from hubsgen.output.static import SOURCE as STATIC
+from hubsgen.output.static import publish_static
 
 log = logging.getLogger(__name__)
 

@@ -61,7 +61,7 @@ def scaffold_widget(name: str, dest: Path) -> list[Path]:
     package = f"hubs_widget_{name}"
     values = {"name": name, "package": package, "project": project_dir(name, dest).name,
               "title": name.replace("_", " ").capitalize(), "description": DESCRIPTION}
-    templates = files("hubsgen") / "scaffold_templates"
+    templates = files("hubsgen.dev") / "scaffold_templates"
     written = []
     for template, target in FILES.items():
         path = project_dir(name, dest) / target.format(package=package, name=name)

@@ -1,0 +1,1 @@
+"""``hubsgen serve`` and ``hubsgen widget new``: the widget author's loop."""

@@ -1,0 +1,1 @@
+"""``hubsgen events``: tell open hub pages which widgets changed, as server-sent events."""
