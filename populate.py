@@ -14,9 +14,9 @@ from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from hubs.db import create_schema, open_engine, resolve_url
-from hubs.demo.population import populate_demo
-from hubs.demo.synthetic import DEFAULT_MESSAGES_PER_USER, Spec, populate_synthetic
 from hubs.models import Base, Hub, Message
+from hubsgen.demo.population import populate_demo
+from hubsgen.demo.synthetic import DEFAULT_MESSAGES_PER_USER, Spec, populate_synthetic
 
 
 @click.command()

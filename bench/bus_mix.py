@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hubs.demo.messages import meeting_minutes
 from hubs.testing import fedmsg_envelope
+from hubsgen.demo.messages import meeting_minutes
 
 TOPIC_PREFIX = "org.fedoraproject.prod."
 MIX = {"unrelated": 850, "award": 145, "meeting": 5}

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hubs.demo import messages
 from hubs.testing import T0
+from hubsgen.demo import messages
 
 PEOPLE = ("ralph", "decause", "duffy")
 SENT = T0 - timedelta(days=1)

@@ -12,12 +12,12 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hubs.demo import messages
 from hubs.models import Hub, WidgetInstance
 from hubs.settings import Settings, load_settings
 from hubs.testing import T0, fedmsg_envelope
 from hubsgen.build.run import BuildReport, run_build
 from hubsgen.build.stamp import STAMP_FILE
+from hubsgen.demo import messages
 from hubsgen.watch.sources.replay import ReplaySource
 from hubsgen.watch.watcher import WatchOptions, run_watch
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import pika
 import pika.exceptions
 
-from hubs.demo import messages
+from hubsgen.demo import messages
 from tests.integration.daemon import HUBSGEN, broker, build_user_site, watching
 
 

@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubs.db import open_engine
-from hubs.demo.messages import badge_award
 from hubs.models import Hub, WidgetInstance
 from hubs.testing import fedmsg_envelope
+from hubsgen.demo.messages import badge_award
 from tests.integration.watching import run_hubsgen
 
 POPULATE = Path(__file__).resolve().parents[2] / "populate.py"

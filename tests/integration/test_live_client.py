@@ -23,10 +23,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from hubs.demo import messages
 from hubs.models import Hub, Message, WidgetInstance
 from hubs.settings import LiveSettings, load_settings
 from hubs.testing import T0, add_events, add_hub, make_engine
+from hubsgen.demo import messages
 from tests.conftest import require
 from tests.sites import Site
 from tests.timing import milliseconds, wait_until

@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from hubs.demo import messages
 from hubs.models import Message
+from hubsgen.demo import messages
 from tests.integration.daemon import Broker, broker, build_user_site, watching
 
 log = logging.getLogger(__name__)

@@ -20,11 +20,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from hubs.demo import messages
 from hubs.models import WidgetInstance
 from hubs.settings import load_settings
 from hubs.testing import T0, add_hub, fedmsg_envelope, make_engine
 from hubsgen.build.run import run_build
+from hubsgen.demo import messages
 from hubsgen.watch.sources.replay import ReplaySource
 from hubsgen.watch.watcher import Retry, WatchOptions, open_watcher
 from tests.integration.daemon import Broker, broker, build_user_site, watching

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hubs.db import open_engine
-from hubs.demo import messages
 from hubs.models import Message
 from hubs.testing import T0, add_events, add_hub, make_engine
+from hubsgen.demo import messages
 from tests.timing import seconds, wait_until
 
 HUBSGEN = Path(sys.executable).parent / "hubsgen"

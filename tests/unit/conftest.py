@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from hubs.demo import messages
 from hubs.settings import load_settings
 from hubs.testing import T0, add_events, add_hub, make_engine
 from hubsgen.build.run import run_build
+from hubsgen.demo import messages
 from tests.plugin_dist import BOOM, install_plugins
 from tests.sites import Site
 

@@ -3,15 +3,15 @@
 from datetime import timedelta
 
 from hubs.activity import ACTIVITY_HINT, activity_changed, concerns_hub, hub_groups
-from hubs.demo.messages import (
+from hubs.events import Event
+from hubs.testing import T0, add_hub
+from hubsgen.demo.messages import (
     badge_award,
     build_complete,
     group_member_added,
     meeting_minutes,
     wiki_edit,
 )
-from hubs.events import Event
-from hubs.testing import T0, add_hub
 
 
 def team(session):

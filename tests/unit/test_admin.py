@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from hubs import admin
 from hubs.defaults import team_widgets
-from hubs.demo import messages
 from hubs.models import Hub, User
 from hubs.plugins import load_widgets
 from hubs.settings import load_settings
@@ -26,6 +25,7 @@ from hubs.testing import T0, add_events, add_hub, make_engine
 from hubs.widget import CONFIG_TOPICS, MEMBERSHIP_TOPICS
 from hubsgen.build.run import run_build
 from hubsgen.cli import cli
+from hubsgen.demo import messages
 from hubsgen.watch.sources.replay import ReplaySource
 from hubsgen.watch.watcher import open_watcher
 from tests.sites import Site, widget_id

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hubs.admission import MAX_DEPTH, Door, Refused, body_problem, checked_names
-from hubs.demo.messages import badge_award
 from hubs.envelopes import MAX_BODY_BYTES
 from hubs.events import RawMessage
 from hubs.plugins import load_widgets
 from hubs.testing import T0
 from hubs.understand import understand
+from hubsgen.demo.messages import badge_award
 from tests.messages.accuracy import cases, corpus_directory
 
 DOOR = Door(load_widgets().readers(), corpus_directory())

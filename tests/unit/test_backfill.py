@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from hubs.demo import messages
 from hubs.models import Message
 from hubs.testing import fedmsg_envelope
 from hubsgen.cli import cli
+from hubsgen.demo import messages
 from tests.loopback_http import serve
 from tests.sites import widget_id
 

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hubs.demo import messages
 from hubs.models import Hub, WidgetInstance
 from hubs.plugins import load_widgets
 from hubs.services import ServiceSettings
 from hubs.settings import LiveSettings, load_settings
 from hubs.testing import T0, add_events, add_hub, make_engine
 from hubsgen.build.stamp import inputs_digest
+from hubsgen.demo import messages
 from tests.sites import Site
 
 

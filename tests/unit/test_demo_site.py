@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlalchemy.orm import Session
 
-from hubs.demo.population import populate_demo
 from hubs.plugins import load_widgets
 from hubs.settings import load_settings
 from hubs.testing import make_engine
 from hubsgen.build.run import run_build
+from hubsgen.demo.population import populate_demo
 
 
 @pytest.fixture(scope="module")

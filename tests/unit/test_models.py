@@ -10,10 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hubs.clock import EPOCH, data_now
-from hubs.demo import messages
 from hubs.models import Hub, Membership, Message, Role, WidgetInstance
 from hubs.store import find_messages, hub_people, message_view, record
 from hubs.testing import T0, add_events, add_hub, make_engine
+from hubsgen.demo import messages
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from hubs.clock import data_now
 from hubs.db import open_engine
-from hubs.demo.population import PEOPLE, REFERENCE
 from hubs.models import Base, Hub, Membership, Message, MessageTag, User, WidgetInstance
 from hubs.plugins import load_widgets
+from hubsgen.demo.population import PEOPLE, REFERENCE
 
 POPULATE = Path(__file__).resolve().parents[2] / "populate.py"
 

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from hubs.demo import messages as demo
 from hubs.events import Event
 from hubs.models import Hub
 from hubs.plugins import load_widgets
 from hubs.testing import T0, add_events, add_hub, make_engine, make_renderer
+from hubsgen.demo import messages as demo
 
 REGISTRY = load_widgets()
 DAY = timedelta(days=1)

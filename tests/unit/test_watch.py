@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from hubs.demo import messages
 from hubs.models import Hub, Membership
 from hubs.testing import T0, fedmsg_envelope
 from hubsgen.cli import cli
+from hubsgen.demo import messages
 from tests.sites import award, replay, widget_id
 
 

@@ -3,10 +3,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from hubs.demo.messages import badge_award, build_complete, meeting_minutes, wiki_edit
 from hubs.errors import WidgetError
 from hubs.events import Event
 from hubs.testing import T0, add_events, add_hub, make_engine, render_widget
+from hubsgen.demo.messages import badge_award, build_complete, meeting_minutes, wiki_edit
 from widgets.activity import WIDGET, week_starts
 
 MONDAY = datetime(2026, 11, 2, tzinfo=UTC)  # T0's week

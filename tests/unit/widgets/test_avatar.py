@@ -2,10 +2,10 @@ from datetime import timedelta
 
 import pytest
 
-from hubs.demo.messages import badge_award
 from hubs.errors import ConfigError, WidgetError
 from hubs.events import Event
 from hubs.testing import T0, add_hub, add_user, render_widget
+from hubsgen.demo.messages import badge_award
 from widgets.avatar import WIDGET
 
 

@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from hubs.demo.messages import badge_award, group_member_added
 from hubs.errors import ServiceError, WidgetError
 from hubs.events import Event
 from hubs.testing import T0, add_events, add_hub, render_widget
+from hubsgen.demo.messages import badge_award, group_member_added
 from widgets.badges import WIDGET
 
 

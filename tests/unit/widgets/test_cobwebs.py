@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from hubs.demo.messages import group_member_added, meeting_minutes, wiki_edit
 from hubs.errors import ConfigError
 from hubs.events import Event
 from hubs.testing import T0, add_events, add_hub, make_engine, render_widget
+from hubsgen.demo.messages import group_member_added, meeting_minutes, wiki_edit
 from widgets.cobwebs import WIDGET
 
 LONG_AGO = T0 - timedelta(days=200)

@@ -2,16 +2,16 @@ from datetime import timedelta
 
 import pytest
 
-from hubs.demo.messages import (
+from hubs.errors import WidgetError
+from hubs.events import Event
+from hubs.testing import T0, add_events, add_hub, render_widget
+from hubsgen.demo.messages import (
     badge_award,
     build_complete,
     meeting_minutes,
     update_comment,
     wiki_edit,
 )
-from hubs.errors import WidgetError
-from hubs.events import Event
-from hubs.testing import T0, add_events, add_hub, render_widget
 from widgets.feed import WIDGET
 
 

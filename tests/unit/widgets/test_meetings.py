@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from hubs.demo.messages import meeting_minutes, meeting_scheduled
 from hubs.errors import WidgetError
 from hubs.events import Event
 from hubs.testing import T0, add_events, add_hub, render_widget
+from hubsgen.demo.messages import meeting_minutes, meeting_scheduled
 from widgets.meetings import WIDGET
 
 DAY = timedelta(days=1)

@@ -3,7 +3,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from hubs.demo.messages import (
+from hubs.errors import WidgetError
+from hubs.events import Event
+from hubs.testing import T0, add_events, add_hub, make_engine, render_widget
+from hubsgen.demo.messages import (
     badge_award,
     build_complete,
     meeting_minutes,
@@ -12,9 +15,6 @@ from hubs.demo.messages import (
     update_pushed_stable,
     wiki_edit,
 )
-from hubs.errors import WidgetError
-from hubs.events import Event
-from hubs.testing import T0, add_events, add_hub, make_engine, render_widget
 from widgets.message_stats import WIDGET
 
 

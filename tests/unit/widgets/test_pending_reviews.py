@@ -3,10 +3,10 @@ from datetime import timedelta
 
 import pytest
 
-from hubs.demo.messages import pull_request_closed, pull_request_opened, wiki_edit
 from hubs.errors import WidgetError
 from hubs.events import Event
 from hubs.testing import T0, add_events, add_hub, render_widget
+from hubsgen.demo.messages import pull_request_closed, pull_request_opened, wiki_edit
 from widgets.pending_reviews import WIDGET
 
 DAY = timedelta(days=1)

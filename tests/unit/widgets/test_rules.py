@@ -3,9 +3,9 @@ from datetime import timedelta
 
 import pytest
 
-from hubs.demo.messages import group_member_added, meeting_minutes, wiki_edit
 from hubs.errors import ConfigError
 from hubs.testing import T0, add_events, add_hub, add_user, render_widget
+from hubsgen.demo.messages import group_member_added, meeting_minutes, wiki_edit
 from widgets.rules import WIDGET
 
 CONFIG = {

@@ -1,9 +1,9 @@
 import pytest
 
-from hubs.demo.messages import group_member_added, wiki_edit
 from hubs.errors import ConfigError
 from hubs.events import Event
 from hubs.testing import T0, add_hub, render_widget
+from hubsgen.demo.messages import group_member_added, wiki_edit
 from widgets.stats import WIDGET
 
 

@@ -1,10 +1,10 @@
 import pytest
 from sqlalchemy.orm import Session
 
-from hubs.demo.messages import group_member_added, wiki_edit
 from hubs.errors import ConfigError, WidgetError
 from hubs.events import Event
 from hubs.testing import T0, add_hub, add_user, make_engine, render_widget
+from hubsgen.demo.messages import group_member_added, wiki_edit
 from widgets.subscriptions import WIDGET
 
 

@@ -2,15 +2,15 @@ from datetime import timedelta
 
 import pytest
 
-from hubs.demo.messages import (
+from hubs.errors import WidgetError
+from hubs.events import Event
+from hubs.testing import T0, add_events, add_hub, render_widget
+from hubsgen.demo.messages import (
     badge_award,
     update_comment,
     update_pushed_stable,
     update_requirements_met,
 )
-from hubs.errors import WidgetError
-from hubs.events import Event
-from hubs.testing import T0, add_events, add_hub, render_widget
 from widgets.updates_ready import WIDGET
 
 DAY = timedelta(days=1)

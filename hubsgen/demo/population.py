@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from hubs.defaults import WidgetSpec, team_widgets, user_widgets
-from hubs.demo import messages as m
 from hubs.events import Event
 from hubs.models import Hub, Membership, Role, User, WidgetInstance
 from hubs.store import record
+from hubsgen.demo import messages as m
 
 REFERENCE = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 """The demo's "now": its newest message is stamped with it."""

@@ -19,8 +19,6 @@ from sqlalchemy.exc import OperationalError
 
 from hubs.clock import EPOCH
 from hubs.defaults import WidgetSpec, team_widgets, user_widgets
-from hubs.demo import messages as m
-from hubs.demo.population import BADGES, COMMENTS, PULL_REQUESTS, REFERENCE, team_activity
 from hubs.events import Event
 from hubs.models import (
     Base,
@@ -33,6 +31,8 @@ from hubs.models import (
     User,
     WidgetInstance,
 )
+from hubsgen.demo import messages as m
+from hubsgen.demo.population import BADGES, COMMENTS, PULL_REQUESTS, REFERENCE, team_activity
 
 log = logging.getLogger(__name__)
 
