@@ -14,7 +14,7 @@ import click
 from sqlalchemy.orm import Session
 
 from hubs import quarantine
-from hubs.db import create_schema, open_engine, session_factory
+from hubs.db import open_engine, require_hubs, session_factory
 from hubs.errors import ConfigError
 from hubs.models import QuarantinedMessage
 from hubsgen.cli import _settings, cli, db_option, out_option
@@ -130,10 +130,10 @@ def _one_of(entry_ids: tuple[int, ...], everything: bool) -> None:
 
 @contextmanager
 def _session(obj: dict[str, object], db_url: str | None) -> Iterator[Session]:
-    """A session on the configured database, whose schema may predate the quarantine."""
+    """A session on the configured database, once its schema is known to have the quarantine."""
     engine = open_engine(_settings(obj, db_url=db_url).db_url)
     try:
-        create_schema(engine)
+        require_hubs(engine)
         with session_factory(engine)() as session:
             yield session
     finally:
