@@ -318,4 +318,5 @@ def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: st
 
 
 import hubsgen.admin_cli  # noqa: E402,F401 - registers the hub, widget and member groups
+import hubsgen.db_cli  # noqa: E402,F401 - registers hubsgen db
 import hubsgen.rejected_cli  # noqa: E402,F401 - registers hubsgen rejected
