@@ -1,4 +1,4 @@
-"""The schema's revisions (Alembic): where a database stands, and bringing it to this release's.
+"""A database's schema against the revisions this release ships (Alembic).
 
 The revisions live in ``versions/`` beside this module and run through Alembic's API with a
 configuration made here, so an installed hubsgen needs no alembic.ini.
@@ -6,20 +6,18 @@ configuration made here, so an installed hubsgen needs no alembic.ini.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, inspect
 
-from hubs.errors import ConfigError, DatabaseError
+from hubs.errors import DatabaseError
 from hubs.models import Base
 
 HERE = Path(__file__).parent
@@ -192,28 +190,3 @@ def drop_schema(engine: Engine) -> None:
         Base.metadata.drop_all(conn)
         Table(VERSION_TABLE, MetaData()).drop(conn, checkfirst=True)
 
-
-def differences(connection: Connection) -> list[object]:
-    """What Alembic finds between *connection*'s schema and the models (empty: they agree)."""
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
-
-
-def new_revision(message: str) -> Path:
-    """Write the revision that takes a database at head to the models, as Alembic's
-    autogenerate finds it on a scratch SQLite database, for a developer to read and adjust."""
-    scratch = create_engine("sqlite://")
-    try:
-        with scratch.begin() as conn:
-            command.upgrade(config(conn), "head")
-            if not differences(conn):
-                raise ConfigError("the models and the migrations already agree: change "
-                                  "hubs/models.py first, then write its revision")
-            number = len(list(scripts().walk_revisions())) + 1
-            slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:27]
-            written = command.revision(config(conn), message, autogenerate=True,
-                                       rev_id=f"{number:04d}_{slug}")
-    finally:
-        scratch.dispose()
-    assert written is not None and not isinstance(written, list)
-    return Path(written.path)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hubs import migrations
 from hubs.db import open_engine
+from hubs.migrations.authoring import differences as found_differences
 from hubs.models import Base, Message, MessageTag, Position, UserAlias
 from hubs.testing import T0, add_hub
 from hubsgen.cli import cli
@@ -81,7 +82,7 @@ def rows(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def differences(engine: Engine) -> list[object]:
     with engine.connect() as conn:
-        return migrations.differences(conn)
+        return found_differences(conn)
 
 
 def revision(engine: Engine) -> str | None:
