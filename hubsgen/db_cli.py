@@ -42,7 +42,8 @@ def status(obj: dict[str, object], db_url: str | None) -> None:
         found = migrations.standing(engine)
     finally:
         engine.dispose()
-    echo(found.line())
+    line = found.line()
+    echo(line[:1].upper() + line[1:])  # a report here; the same words are an error elsewhere
     if not found.up_to_date:
         raise click.exceptions.Exit(1)
 

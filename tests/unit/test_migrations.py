@@ -187,11 +187,11 @@ def test_a_database_not_at_head_is_refused_in_one_line(released, db_url, tmp_pat
 def test_status_and_current_say_where_a_database_stands(released, db_url):
     unversioned = BEHIND["made before migrations"][1]
     done = hubsgen("db", "status", "--db", db_url)
-    assert (done.exit_code, done.output) == (1, f"database {where(db_url)} {unversioned}\n")
+    assert (done.exit_code, done.output) == (1, f"Database {where(db_url)} {unversioned}\n")
     assert hubsgen("db", "current", "--db", db_url).output == "none\n"
     hubsgen("db", "upgrade", "--db", db_url)
     done = hubsgen("db", "status", "--db", db_url)
-    assert (done.exit_code, done.output) == (0, f"database {where(db_url)} is at revision "
+    assert (done.exit_code, done.output) == (0, f"Database {where(db_url)} is at revision "
                                                 f"{HEAD}, this hubsgen's: up to date\n")
     assert hubsgen("db", "current", "--db", db_url).output == f"{HEAD}\n"
 
