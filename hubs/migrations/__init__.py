@@ -120,6 +120,9 @@ class Upgrade:
     """Whether *before* was recognised from the tables of a database made before migrations."""
 
     def line(self) -> str:
+        if self.before == self.after and self.recognised:
+            return (f"Stamped {self.where} at revision {self.after}, recognised from its tables "
+                    "(made before migrations): its schema was already this release's")
         if self.before == self.after:
             return f"Database {self.where} is already at revision {self.after}: nothing to do"
         if self.before is None:

@@ -196,6 +196,18 @@ def test_status_and_current_say_where_a_database_stands(released, db_url):
     assert hubsgen("db", "current", "--db", db_url).output == f"{HEAD}\n"
 
 
+def test_a_database_of_this_release_made_before_migrations_is_only_stamped(db_url, engines):
+    engine = open_engine(db_url, create=True)
+    engines.append(engine)
+    Base.metadata.create_all(engine)  # as this release did before it had migrations
+    done = hubsgen("db", "upgrade", "--db", db_url)
+    assert done.output == (f"Stamped {where(db_url)} at revision {HEAD}, recognised from its "
+                           "tables (made before migrations): its schema was already this "
+                           "release's\n")
+    assert revision(engine) == HEAD
+    assert differences(engine) == []
+
+
 def test_tables_of_no_release_are_not_guessed_at(released, db_url):
     with released.begin() as conn:
         conn.execute(text("DROP TABLE positions"))
