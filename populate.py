@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from hubs.db import create_schema, open_engine, resolve_url
+from hubs.migrations import VERSION_TABLE, drop_schema
 from hubs.models import Base, Hub, Message
 from hubsgen.demo.population import populate_demo
 from hubsgen.demo.synthetic import DEFAULT_MESSAGES_PER_USER, Spec, populate_synthetic
@@ -60,8 +61,10 @@ def cli(db_url: str | None, force: bool, users: int | None, groups: int | None,
 
 
 def prepare_schema(engine: Engine, force: bool) -> None:
-    """Create the tables; refuse to touch existing ones unless *force* says to drop them."""
-    existing = sorted(set(inspect(engine).get_table_names()) & set(Base.metadata.tables))
+    """Create the tables through the migrations; refuse to touch existing ones unless *force*
+    says to drop them."""
+    existing = sorted(set(inspect(engine).get_table_names())
+                      & {*Base.metadata.tables, VERSION_TABLE})
     if existing and not force:
         where = engine.url.render_as_string(hide_password=True)
         raise click.ClickException(
@@ -69,7 +72,7 @@ def prepare_schema(engine: Engine, force: bool) -> None:
             "it again. Pass --force to drop and recreate them (their data will be lost)."
         )
     if existing:
-        Base.metadata.drop_all(engine)
+        drop_schema(engine)
     create_schema(engine)
 
 

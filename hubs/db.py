@@ -10,7 +10,6 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, Ope
 from sqlalchemy.orm import Session, sessionmaker
 
 from hubs.errors import ConfigError, DatabaseError
-from hubs.models import Base
 
 DEFAULT_URL = "sqlite:///hubs.db"
 URL_ENV = "HUBS_DB_URL"
@@ -27,8 +26,9 @@ def resolve_url(db_url: str | None) -> str:
 
 def open_engine(url: str, create: bool = False) -> Engine:
     """An engine on *url*, or an error saying why it cannot work before anything runs: a
-    SQLite file is made only when *create* says so (populate.py, ``hub create``), since a
-    mistyped URL would otherwise become an empty database."""
+    SQLite file is made only when *create* says so (populate.py, ``hub create``, each then
+    giving it the schema with create_schema), since a mistyped URL would otherwise become an
+    empty database."""
     parsed = _parse(url)
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_file(parsed, create)
@@ -82,10 +82,14 @@ def how_to_create(url: str) -> str:
 
 
 def require_hubs(engine: Engine) -> None:
-    """Refuse a database without the hubs tables: it is not the one meant, or not filled yet."""
+    """Refuse a database without the hubs tables (not the one meant, or not filled yet), or
+    whose schema is not this release's: a few queries, once, before any work starts."""
+    from hubs import migrations  # Alembic only once a command opens a database
+
     if not inspect(engine).has_table("hubs"):
         raise DatabaseError(f"database {shown(engine.url)} has no hubs tables: create them with "
                             + how_to_create(shown(engine.url)))
+    migrations.require_head(engine)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -97,7 +101,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    """Give a database without the hubs tables this release's schema, through the migrations
+    as every schema is made; one that has them must already be current, since upgrading it is
+    the operator's step (``hubsgen db upgrade``), taken knowingly."""
+    from hubs import migrations
+
+    if inspect(engine).has_table("hubs"):
+        migrations.require_head(engine)
+    else:
+        migrations.upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

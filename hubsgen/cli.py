@@ -12,6 +12,7 @@ import click
 
 from hubs.errors import HubsError
 from hubsgen.admin.commands import hub, member, widget
+from hubsgen.admin.database import db
 from hubsgen.admin.rejected import rejected
 from hubsgen.logs import setup_logging
 from hubsgen.options import db_option, echo_report, load_command_settings, out_option
@@ -308,5 +309,5 @@ def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: st
                    events_port or port + 1)
 
 
-for _group in (hub, widget, member, rejected):
+for _group in (hub, widget, member, rejected, db):
     cli.add_command(_group)

@@ -87,7 +87,7 @@ def retry(obj: dict[str, object], entry_ids: tuple[int, ...], everything: bool,
     """Handle messages again, as if they had just arrived, after a fix: those that get through
     leave quarantine and refresh their widgets; the others stay, with their new reason."""
     from hubs import quarantine
-    from hubs.db import open_engine, session_factory
+    from hubs.db import open_engine, require_hubs, session_factory
     from hubsgen.watch.sources.quarantine import QuarantineSource
     from hubsgen.watch.watcher import run_watch
 
@@ -95,6 +95,7 @@ def retry(obj: dict[str, object], entry_ids: tuple[int, ...], everything: bool,
     settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
     engine = open_engine(settings.db_url)
     try:
+        require_hubs(engine)
         with session_factory(engine)() as session:
             before = len(quarantine.entries(session, entry_ids))
         stats = run_watch(settings, QuarantineSource(engine, entry_ids), threading.Event())

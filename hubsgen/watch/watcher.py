@@ -20,7 +20,7 @@ from hubs import quarantine
 from hubs.activity import concerned_hubs
 from hubs.admission import Door, Refused
 from hubs.clock import data_now
-from hubs.db import UNAVAILABLE, create_schema, open_engine, session_factory
+from hubs.db import UNAVAILABLE, open_engine, require_hubs, session_factory
 from hubs.directory import DatabaseDirectory
 from hubs.events import Event, RawMessage, Rejected
 from hubs.memberships import apply_membership
@@ -435,8 +435,10 @@ def run_watch(settings: Settings, source: Source, stop: threading.Event,
     """Keep the output directory fresh from *source* until *stop* is set or it runs dry;
     with *metrics_address* (HOST:PORT), serve Prometheus metrics there."""
     engine = open_engine(settings.db_url)
-    create_schema(engine)  # adds tables newer than the database, such as positions
-    engine.dispose()
+    try:
+        require_hubs(engine)  # once, before any message: refuses a schema behind this release's
+    finally:
+        engine.dispose()
     try:
         with open_watcher(settings, options) as watcher:
             if metrics_address:
