@@ -410,22 +410,26 @@ class Watcher:
 
 @contextmanager
 def open_watcher(settings: Settings, options: WatchOptions = WatchOptions()) -> Iterator[Watcher]:
-    """A watcher over the configured database and output directory, its index loaded."""
+    """A watcher over the configured database and output directory, its index loaded; a
+    database whose schema is not this release's is refused before anything is written."""
     engine = open_engine(settings.db_url)
-    out = Output(settings.out_dir)
-    static = publish_static(out)
-    registry = load_widgets()
-    with session_factory(engine)() as session:
-        now = data_now(session)
-    renderer = Renderer(registry, Services(settings.services), now, static.urls, settings.live,
-                        settings.site_url)
     try:
-        watcher = Watcher(engine, registry, renderer, out, options,
-                          timedelta(days=settings.retention_days))
-        watcher.load_index()
-        yield watcher
+        require_hubs(engine)
+        out = Output(settings.out_dir)
+        static = publish_static(out)
+        registry = load_widgets()
+        with session_factory(engine)() as session:
+            now = data_now(session)
+        renderer = Renderer(registry, Services(settings.services), now, static.urls,
+                            settings.live, settings.site_url)
+        try:
+            watcher = Watcher(engine, registry, renderer, out, options,
+                              timedelta(days=settings.retention_days))
+            watcher.load_index()
+            yield watcher
+        finally:
+            renderer.services.close()
     finally:
-        renderer.services.close()
         engine.dispose()
 
 
@@ -434,11 +438,6 @@ def run_watch(settings: Settings, source: Source, stop: threading.Event,
               metrics_address: str | None = None) -> Counter[str]:
     """Keep the output directory fresh from *source* until *stop* is set or it runs dry;
     with *metrics_address* (HOST:PORT), serve Prometheus metrics there."""
-    engine = open_engine(settings.db_url)
-    try:
-        require_hubs(engine)  # once, before any message: refuses a schema behind this release's
-    finally:
-        engine.dispose()
     try:
         with open_watcher(settings, options) as watcher:
             if metrics_address:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from alembic import command as alembic
 from click.testing import CliRunner, Result
@@ -166,7 +167,8 @@ BEHIND = {
 
 
 @pytest.mark.parametrize("command", [["build"], ["watch", "--once", "--source", "replay:-"],
-                                     ["rejected", "list"]])
+                                     ["rejected", "list"], ["rejected", "retry", "--all"],
+                                     ["explain", "-"]])
 @pytest.mark.parametrize("state", BEHIND)
 def test_a_database_not_at_head_is_refused_in_one_line(released, db_url, tmp_path, command,
                                                        state):
@@ -176,12 +178,21 @@ def test_a_database_not_at_head_is_refused_in_one_line(released, db_url, tmp_pat
     before = rows(released)
     out = tmp_path / "build"
     done = CliRunner().invoke(cli, [*command, "--db", db_url]
-                              + (["--out", str(out)] if command[0] != "rejected" else []),
+                              + (["--out", str(out)] if "--out" in _options(command) else []),
                               input="")
     assert done.exit_code == 1, done.output
     assert done.stderr == f"Error: database {where(db_url)} {says}\n"
     assert not out.exists(), "refused before writing anything"
     assert rows(released) == before
+
+
+def _options(command: list[str]) -> set[str]:
+    found = cli.get_command(None, command[0])  # type: ignore[arg-type]
+    for name in command[1:]:
+        if not isinstance(found, click.Group):
+            break
+        found = found.get_command(None, name)  # type: ignore[arg-type]
+    return {option for param in found.params for option in param.opts}
 
 
 def test_status_and_current_say_where_a_database_stands(released, db_url):
