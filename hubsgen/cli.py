@@ -13,7 +13,7 @@ import click
 from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError
 from hubs.settings import Settings, load_settings
-from hubsgen.logs import setup_logging
+from hubsgen.logs import setup_logging, show_progress
 from hubsgen.terminal import printable
 
 if TYPE_CHECKING:
@@ -287,6 +287,7 @@ def events(obj: dict[str, object], listen: str, max_connections: int, max_per_ad
     host, _, port = listen.rpartition(":")
     if not port.isdigit():
         raise click.BadParameter(f"{listen!r}: use HOST:PORT", param_hint="--listen")
+    show_progress("hubsgen.sse")
 
     async def main() -> None:
         stop = asyncio.Event()

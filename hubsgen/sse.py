@@ -262,7 +262,8 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        log.info("Serving events for %s on http://%s:%d/events", out, host, port)
+        log.info("Serving events on http://%s:%d/events, watching %s for rewritten "
+                 "versions.json files", f"[{host}]" if ":" in host else host, port, out)
         if limits.trusted_proxies:
             log.info("Believing X-Real-IP from %s", ", ".join(map(str, limits.trusted_proxies)))
         else:
