@@ -314,6 +314,7 @@ def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: st
     """Build, serve and rebuild on save, reloading the browser: the widget author's loop."""
     from hubsgen.devserver import serve as run_dev_server
 
+    show_progress("hubsgen.devserver", "hubsgen.devsite")
     run_dev_server(_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port,
                    events_port or port + 1)
 
