@@ -269,8 +269,13 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
         else:
             log.info("Believing no X-Real-IP: each stream counts against its peer's address")
         on_listening()
-        await asyncio.wait([asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())],
-                           return_when=asyncio.FIRST_COMPLETED)
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:  # the dev server closes this loop itself: leave no task behind
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
         if lost.is_set():
             raise ServiceError(f"output directory {out} was deleted or moved; restart hubsgen "
                                "events once it is back")
