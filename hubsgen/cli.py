@@ -14,7 +14,7 @@ from hubs.errors import HubsError
 from hubsgen.admin.commands import hub, member, widget
 from hubsgen.admin.database import db
 from hubsgen.admin.rejected import rejected
-from hubsgen.logs import setup_logging
+from hubsgen.logs import setup_logging, show_progress
 from hubsgen.options import db_option, echo_report, load_command_settings, out_option
 from hubsgen.terminal import printable
 
@@ -279,6 +279,7 @@ def events(obj: dict[str, object], listen: str, max_connections: int, max_per_ad
     host, _, port = listen.rpartition(":")
     if not port.isdigit():
         raise click.BadParameter(f"{listen!r}: use HOST:PORT", param_hint="--listen")
+    show_progress("hubsgen.live.events")
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -305,6 +306,7 @@ def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: st
     """Build, serve and rebuild on save, reloading the browser: the widget author's loop."""
     from hubsgen.dev.server import serve as run_dev_server
 
+    show_progress("hubsgen.dev.server", "hubsgen.dev.site")
     run_dev_server(load_command_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port,
                    events_port or port + 1)
 

@@ -31,3 +31,12 @@ def setup_logging(verbose: int, as_json: bool = False) -> None:
     logging.basicConfig(level=level, handlers=[handler])
     # pika narrates every connection at INFO; keep its chatter for -vv.
     logging.getLogger("pika").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+
+
+def show_progress(*loggers: str) -> None:
+    """Let these loggers' INFO lines through without -v: a service that starts in silence
+    looks hung, and a dev server that rebuilds in silence looks idle. -vv keeps DEBUG."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)

@@ -23,7 +23,12 @@
     polling: [`Updates every ${pollMs / 1000} s`,
       `This site sends no live updates; the page checks for them every ${pollMs / 1000} s.`],
     stale: ["Out of date", "No update confirmed for a few minutes; reload to be sure."],
+    file: ["Reload for updates", "Opened as a file, the page cannot check for updates: "
+      + "reload it after a build, or serve the directory (python3 -m http.server -d build)."],
   };
+  // Opened from disk (file://), the browser lets the page fetch nothing: neither /events nor
+  // versions.json. Polling would fail every time and call the page out of date in minutes.
+  const fromFile = location.protocol === "file:";
   let seq = Number(main.dataset.seq) || 0;
   /** Widget id -> the newest {version, seq} announced for it; starts as the page itself. */
   let announced = new Map([...main.querySelectorAll(".widget[data-widget-id]")].map(
@@ -367,7 +372,7 @@
   function showState() {
     const open = source !== null && source.readyState === EventSource.OPEN;
     if (open) confirmedAt = Date.now();  // keep-alives never reach scripts: open is confirmed
-    const state = Date.now() - confirmedAt > STALE_AFTER_MS ? "stale"
+    const state = fromFile ? "file" : Date.now() - confirmedAt > STALE_AFTER_MS ? "stale"
       : open ? "live" : eventsMissing ? "polling" : "catching-up";
     if (badge.dataset.state === state) return;
     const [text, title] = BADGE_TEXT[state];
@@ -394,6 +399,7 @@
   }
 
   showState();
+  if (fromFile) return;
   setInterval(showState, 10_000);
   document.addEventListener("visibilitychange", onVisibility);
   if (window.EventSource && eventsUrl) connect();

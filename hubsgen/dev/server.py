@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -67,10 +68,22 @@ class _Sources(FileSystemEventHandler):
 
     def _rebuild(self) -> None:
         paths, self.pending, self.timer = self.pending, set(), None
-        written = self.site.changed(paths)
-        log.info("Saved %s: rewrote %s", ", ".join(sorted(p.name for p in paths)),
-                 ", ".join(written) or "nothing")
+        started = time.perf_counter()
+        rewrite = self.site.changed(paths)
+        saved = ", ".join(sorted(p.name for p in paths))
+        if self.site.error is None:
+            log.info("%s", rewrite.summary(saved, time.perf_counter() - started))
+        else:
+            log.info("Saved %s: the pages show the error above until a save fixes it", saved)
         LiveReloadHandler.reload_waiters("*")
+
+
+class _Server(Server):  # type: ignore[misc]  # livereload has no type hints
+    """livereload's server, minus the handlers it adds to the livereload and tornado loggers:
+    the root logger's (hubsgen/cli.py) already prints their lines, which showed twice."""
+
+    def _setup_logging(self) -> None:
+        pass
 
 
 def serve(settings: Settings, host: str, port: int, events_port: int) -> None:
@@ -87,7 +100,7 @@ def serve(settings: Settings, host: str, port: int, events_port: int) -> None:
         observer.schedule(sources, str(directory), recursive=directory != site.database_dir)
     observer.start()
     _Files.site = site
-    server = Server()
+    server = _Server()
     server.SFH = _Files
     # livereload would poll the working directory for changes; watchdog watches the sources.
     server.watch(str(settings.out_dir / "index.html"), delay="forever")

@@ -16,7 +16,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.build.run import run_build
 from hubsgen.output.files import Output
-from hubsgen.output.hubs import HubWriter, listable_hubs
+from hubsgen.output.hubs import HubResult, HubWriter, listable_hubs
 from hubsgen.output.static import SOURCE as STATIC
 from hubsgen.output.static import publish_static
 
@@ -41,6 +41,29 @@ log = logging.getLogger(__name__)
 
 CHROME = {"panel.html", "error_panel.html"}
 """Site templates every fragment is wrapped in."""
+
+NAMED_HUBS = 3
+"""Rebuilds of more hubs than this are summed up as a count, not a list of names."""
+
+
+@dataclass
+class Rewrite:
+    """What one save rewrote: the dev server's line after each rebuild."""
+
+    hubs: list[str] = field(default_factory=list)
+    files: int = 0
+
+    def add(self, other: Rewrite) -> None:
+        self.hubs.extend(other.hubs)
+        self.files += other.files
+
+    def summary(self, saved: str, seconds: float) -> str:
+        if not self.files:
+            return f"Saved {saved}: no output changed ({seconds:.2f} s)"
+        hubs = (", ".join(self.hubs) if len(self.hubs) <= NAMED_HUBS
+                else f"{len(self.hubs)} hubs")
+        files = f"{self.files} file{'' if self.files == 1 else 's'} written"
+        return f"Rebuilt {hubs or 'the directory page'} in {seconds:.2f} s: {files} (saved {saved})"
 
 
 @dataclass(frozen=True)
@@ -127,11 +150,11 @@ class DevSite:
         stem = Path(database).resolve()
         return path in {stem, Path(f"{stem}-wal"), Path(f"{stem}-journal")}
 
-    def changed(self, paths: Iterable[Path]) -> list[str]:
+    def changed(self, paths: Iterable[Path]) -> Rewrite:
         """Rewrite what depends on *paths*; what was rewritten, for the log."""
-        written: list[str] = []
-        self._attempt(lambda: written.extend(self._react(set(paths))))
-        return written
+        rewrite = Rewrite()
+        self._attempt(lambda: rewrite.add(self._react(set(paths))))
+        return rewrite
 
     def close(self) -> None:
         self.engine.dispose()
@@ -165,7 +188,7 @@ class DevSite:
                                  static.urls, self.settings.live, self.settings.site_url)
         self.writer = HubWriter(self.renderer, self.out)
 
-    def _react(self, paths: set[Path]) -> list[str]:
+    def _react(self, paths: set[Path]) -> Rewrite:
         paths = {p.resolve() for p in paths}
         modules = {p for p in paths if p.suffix == ".py"}
         site_templates = {p.name for p in paths if p.parent == TEMPLATES.resolve()}
@@ -187,10 +210,10 @@ class DevSite:
             self.renderer.env.get_template(name)
         if site_templates & CHROME:
             plugins = set(self.registry.widgets)
-        written = self._rewrite(plugins, pages=bool(statics or site_templates - CHROME))
+        rewrite = self._rewrite(plugins, pages=bool(statics or site_templates - CHROME))
         if any(self._is_database(p) for p in paths):
-            written += self._rewrite_revised_hubs()
-        return written
+            rewrite.add(self._rewrite_revised_hubs())
+        return rewrite
 
     def _reload(self) -> None:
         """Re-import every module of the plugins' directories, helpers (``_user.py``) first,
@@ -213,33 +236,38 @@ class DevSite:
                    if getattr(sys.modules.get(widget.data.__module__), "__file__", "") in files}
         return defined or set(self.registry.widgets)
 
-    def _rewrite(self, plugins: set[str], pages: bool) -> list[str]:
+    def _rewrite(self, plugins: set[str], pages: bool) -> Rewrite:
         """Re-render the instances of *plugins*; with *pages*, rewrite every page too."""
-        written: list[str] = []
+        rewrite = Rewrite()
         with self.sessions() as session:
             hubs = listable_hubs(session)[0] if pages else self._hubs_showing(session, plugins)
             for hub in hubs:
                 only = {w.id for w in hub.widgets if w.plugin in plugins}
                 if only or pages:
-                    result = self.writer.write_hub(session, hub, only)
-                    if result.written:
-                        written.append(hub.name)
+                    self._note(rewrite, hub.name, self.writer.write_hub(session, hub, only))
             if pages:
-                self.writer.write_directory(hubs)
-        return written
+                rewrite.files += self.writer.write_directory(hubs).written
+        return rewrite
 
-    def _rewrite_revised_hubs(self) -> list[str]:
+    def _rewrite_revised_hubs(self) -> Rewrite:
+        rewrite = Rewrite()
         with self.sessions() as session:
             current = self._revisions(session)
             moved = [i for i, r in current.items() if self.revisions.get(i) != r]
             self.revisions = current
             if not moved:
-                return []
+                return rewrite
             hubs = session.scalars(select(Hub).where(Hub.id.in_(moved))).all()
             for hub in hubs:
-                self.writer.write_hub(session, hub)
-            self.writer.write_directory(listable_hubs(session)[0])
-            return [hub.name for hub in hubs]
+                self._note(rewrite, hub.name, self.writer.write_hub(session, hub))
+            rewrite.files += self.writer.write_directory(listable_hubs(session)[0]).written
+        return rewrite
+
+    @staticmethod
+    def _note(rewrite: Rewrite, hub: str, result: HubResult) -> None:
+        if result.written:
+            rewrite.hubs.append(hub)
+            rewrite.files += result.written
 
     @staticmethod
     def _revisions(session: Session) -> dict[int, int]:

@@ -262,14 +262,20 @@ async def serve_events(out: Path, host: str, port: int, limits: Limits,
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        log.info("Serving events for %s on http://%s:%d/events", out, host, port)
+        log.info("Serving events on http://%s:%d/events, watching %s for rewritten "
+                 "versions.json files", f"[{host}]" if ":" in host else host, port, out)
         if limits.trusted_proxies:
             log.info("Believing X-Real-IP from %s", ", ".join(map(str, limits.trusted_proxies)))
         else:
             log.info("Believing no X-Real-IP: each stream counts against its peer's address")
         on_listening()
-        await asyncio.wait([asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())],
-                           return_when=asyncio.FIRST_COMPLETED)
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(lost.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:  # the dev server closes this loop itself: leave no task behind
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
         if lost.is_set():
             raise ServiceError(f"output directory {out} was deleted or moved; restart hubsgen "
                                "events once it is back")

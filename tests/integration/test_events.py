@@ -92,13 +92,13 @@ def start_shim(site: Site, tmp_path: Path) -> Iterator[Callable[..., Shim]]:
     """Start ``hubsgen events OPTIONS`` over the site's build; every shim is killed after."""
     started: list[Shim] = []
 
-    def start(*options: str) -> Shim:
+    def start(*options: str, verbose: bool = True) -> Shim:
         port = free_port()
         log_path = tmp_path / f"events-{len(started)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - our own console script
-                [str(HUBSGEN), "-v", "events", "--listen", f"127.0.0.1:{port}",
-                 "--out", str(site.out), *options],
+                [str(HUBSGEN), *(["-v"] if verbose else []), "events",
+                 "--listen", f"127.0.0.1:{port}", "--out", str(site.out), *options],
                 cwd=tmp_path, env=_environment(tmp_path), stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=log)
         shim = Shim(process, port, log_path)
@@ -273,6 +273,15 @@ def run(scenario: Coroutine[Any, Any, None]) -> None:
 
 
 # --- Tests ---
+
+def test_without_v_the_shim_says_once_where_it_listens_and_what_it_watches(site, start_shim):
+    """Assert ``hubsgen events`` started without -v logs one line naming its address, port
+    and the output directory it watches: a service that starts in silence looks hung."""
+    shim = start_shim(verbose=False)
+    lines = [line for line in shim.log().splitlines() if "Serving events" in line]
+    assert len(lines) == 1, shim.log()
+    assert f"on http://127.0.0.1:{shim.port}/events, watching {site.out.resolve()} " in lines[0]
+
 
 def test_a_rebuild_sends_one_event_naming_only_the_changed_widget(site, start_shim):
     shim = start_shim("--keepalive", "0.2")

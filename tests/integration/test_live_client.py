@@ -489,6 +489,20 @@ def test_without_an_events_service_the_page_polls_and_says_so(site, server, page
     assert server.hits("/events")[-1] == {"hub": HUB, "since": str(versions["seq"])}
 
 
+def test_opened_as_a_file_the_page_fetches_nothing_and_says_reload(site, page):
+    """Assert a page opened from disk (file://), where the browser refuses every fetch, asks
+    for neither /events nor versions.json, and its badge says to reload instead of claiming
+    to poll (and, three minutes on, calling itself out of date)."""
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.clock.install()
+    page.goto((site.out / HUB / "index.html").as_uri())
+    assert badge_says(page, "file") == "Reload for updates"
+    page.clock.fast_forward("05:00")
+    assert badge_says(page, "file") == "Reload for updates"
+    assert [url for url in fetched if "/events" in url or "versions.json" in url] == []
+
+
 def test_when_events_go_away_the_page_catches_up_and_retries_soon(site, server, page):
     """Assert a page whose event stream worked, then went away, says 'Catching up', polls,
     and tries events again within a retry (max(2 x poll, 10 s)), going live once they are

@@ -1,12 +1,14 @@
 """``hubsgen serve`` driven for real: a third-party widget's template edited on disk rewrites only
 that widget's files and reloads the browser (livereload's own protocol); a broken template
-shows as an error page naming the file and line; the next save recovers."""
+shows as an error page naming the file and line; the next save recovers; each rebuild says
+what it did in one line, without -v too."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import urllib.error
@@ -49,6 +51,10 @@ class Served:
     template: Path
     note_id: int
     process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
 
 def get(url: str) -> tuple[int, str]:
@@ -61,6 +67,17 @@ def get(url: str) -> tuple[int, str]:
 
 @pytest.fixture
 def served(sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
+    """``hubsgen -v serve`` over hubs alpha (a third-party note and a sticky) and beta."""
+    yield from _serve(sqlite_url, tmp_path, "-v")
+
+
+@pytest.fixture
+def served_quietly(sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
+    """The same, without -v: what a widget author sees by default."""
+    yield from _serve(sqlite_url, tmp_path)
+
+
+def _serve(sqlite_url: str, tmp_path: Path, *verbosity: str) -> Iterator[Served]:
     site_packages = install_plugins(tmp_path / "site", {"note": NOTE, "_words": WORDS},
                                     {"note.html": "<p class='note'>{{ data.word }}</p>\n"},
                                     {"note": "thirdparty_widgets.note:WIDGET"})
@@ -75,8 +92,9 @@ def served(sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
     port = free_port()
     env = {**_environment(tmp_path), "PYTHONPATH": str(site_packages)}
     out = tmp_path / "build"
-    with (tmp_path / "serve.log").open("wb") as log:
-        process = subprocess.Popen([str(HUBSGEN), "-v", "serve", "--port", str(port),
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([str(HUBSGEN), *verbosity, "serve", "--port", str(port),
                                     "--events-port", str(free_port()), "--db", sqlite_url,
                                     "--out", str(out)], cwd=tmp_path, env=env,
                                    stdout=log, stderr=log)
@@ -84,7 +102,7 @@ def served(sqlite_url: str, tmp_path: Path) -> Iterator[Served]:
     try:
         wait_until(lambda: _up(f"{url}/alpha/", process, tmp_path), "hubsgen serve up", 30)
         yield Served(url, out, site_packages / "thirdparty_widgets" / "note.html", note_id,
-                     process)
+                     process, log_path)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -202,3 +220,41 @@ def test_a_helper_module_edit_reaches_the_widget_that_imports_it(served: Served)
             assert "FIRST?" in get(f"{served.url}/alpha/")[1]
 
     asyncio.run(scenario())
+
+
+def test_without_v_a_save_logs_one_line_saying_what_was_rebuilt(served_quietly: Served) -> None:
+    """Assert that by default the dev server says where it serves, once, and after a save one
+    line naming the hub rebuilt, the time it took and the files written, and nothing else."""
+    served = served_quietly
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            browser = await Browser.connect(session, served)
+            save(served.template, "<p class='note'>{{ data.word | upper }}!</p>\n")
+            await browser.reloaded()  # sent after the line is logged
+
+    asyncio.run(scenario())
+    lines = served.log().splitlines()
+    assert sum(f"on {served.url}/" in line for line in lines) == 1, lines
+    rebuilt = [line for line in lines if "Rebuilt" in line]
+    assert len(rebuilt) == 1, lines
+    assert re.search(r"INFO hubsgen\.dev\.server: Rebuilt alpha in \d+\.\d\d s: 3 files written "
+                     r"\(saved note\.html\)$", rebuilt[0]), rebuilt[0]
+    assert not [line for line in lines if " DEBUG " in line or "Wrote " in line], lines
+
+
+def test_with_v_each_line_is_printed_once(served: Served) -> None:
+    """Assert livereload's lines, and tornado's, reach the log once, through hubsgen's
+    handler: livereload adds handlers of its own, which printed each of them twice."""
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            browser = await Browser.connect(session, served)
+            save(served.template, "<p class='note'>{{ data.word }}.</p>\n")
+            await browser.reloaded()
+
+    asyncio.run(scenario())
+    lines = served.log().splitlines()
+    port = served.url.rsplit(":", 1)[1]
+    assert sum(f"Serving on http://127.0.0.1:{port}" in line for line in lines) == 1, lines
+    assert sum("Rebuilt alpha" in line for line in lines) == 1, lines
+    assert not [line for line in lines if re.match(r"\[[DIWE] \d{6} ", line)], lines  # tornado's
