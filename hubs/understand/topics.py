@@ -1,13 +1,24 @@
-"""Topics as widgets know them: without the "org.fedoraproject.prod." style prefix."""
+"""Topics as widgets know them: without the "org.fedoraproject.prod." style prefix, whatever
+environment the prefix names."""
 
 from __future__ import annotations
 
 import re
 
+ENVIRONMENTS: dict[str, tuple[str, ...]] = {
+    "prod": ("prod", "production"),
+    "stg": ("stg", "stage", "staging"),
+    "dev": ("dev", "test"),
+}
+"""Each environment a deployment may subscribe to, and the words prefixes name it by: Fedora
+says ``stg`` where CentOS says ``stage``."""
+
+_ENVIRONMENT_OF_WORD = {word: name for name, words in ENVIRONMENTS.items() for word in words}
+
 # <reversed domain>.<environment>.: org.fedoraproject.prod., org.centos.stage., io.pagure.stg.,
 # org.release-monitoring.prod.
-PREFIX = re.compile(r"^(?:org|io|com|net)\.[a-z0-9-]+\.(?:prod|production|stg|stage|staging|"
-                    r"dev|test)\.")
+PREFIX = re.compile(r"^(?:org|io|com|net)\.[a-z0-9-]+\.(" + "|".join(_ENVIRONMENT_OF_WORD)
+                    + r")\.")
 DEFAULT_PREFIX = "org.fedoraproject.prod."
 
 
@@ -19,3 +30,4 @@ def strip_prefix(topic: str) -> str:
 def with_prefix(topic: str) -> str:
     """The full topic, assuming Fedora production when a message came without a prefix."""
     return topic if PREFIX.match(topic) else DEFAULT_PREFIX + topic
+
