@@ -31,3 +31,21 @@ def with_prefix(topic: str) -> str:
     """The full topic, assuming Fedora production when a message came without a prefix."""
     return topic if PREFIX.match(topic) else DEFAULT_PREFIX + topic
 
+
+def environment_of(topic: str) -> str | None:
+    """``stg`` for ``org.fedoraproject.stg.bodhi.update.comment`` or ``org.centos.stage.ci.x``;
+    None for a topic whose prefix names no environment."""
+    match = PREFIX.match(topic)
+    return _ENVIRONMENT_OF_WORD[match.group(1)] if match else None
+
+
+def spellings(topic: str) -> list[str]:
+    """*topic*, then the same with each other word its environment goes by: fedmsg.meta's
+    processors know ``org.centos.stage`` but not ``org.centos.stg``, ``org.fedoraproject.stg``
+    but not ``org.fedoraproject.staging``."""
+    match = PREFIX.match(topic)
+    if match is None:
+        return [topic]
+    start, end = match.span(1)
+    words = ENVIRONMENTS[_ENVIRONMENT_OF_WORD[match.group(1)]]
+    return [topic, *(topic[:start] + word + topic[end:] for word in words if word != match[1])]
