@@ -49,3 +49,16 @@ def spellings(topic: str) -> list[str]:
     start, end = match.span(1)
     words = ENVIRONMENTS[_ENVIRONMENT_OF_WORD[match.group(1)]]
     return [topic, *(topic[:start] + word + topic[end:] for word in words if word != match[1])]
+
+
+def belongs_to(topic: str, environment: str) -> bool:
+    """Whether a deployment of *environment* should handle *topic*: one naming another
+    environment is not its business; one naming none may be anyone's."""
+    named = environment_of(topic)
+    return named is None or named == environment
+
+
+def routing_keys(environment: str) -> list[str]:
+    """AMQP bindings for every service's topics in *environment* (``*.*.stg.#``...), whatever
+    its reversed domain: io.pagure and org.release-monitoring publish on Fedora's bus too."""
+    return [f"*.*.{word}.#" for word in ENVIRONMENTS[environment]]
