@@ -19,7 +19,8 @@ _ENVIRONMENT_OF_WORD = {word: name for name, words in ENVIRONMENTS.items() for w
 # org.release-monitoring.prod.
 PREFIX = re.compile(r"^(?:org|io|com|net)\.[a-z0-9-]+\.(" + "|".join(_ENVIRONMENT_OF_WORD)
                     + r")\.")
-DEFAULT_PREFIX = "org.fedoraproject.prod."
+FEDORA = "org.fedoraproject"
+DEFAULT_PREFIX = f"{FEDORA}.prod."
 
 
 def strip_prefix(topic: str) -> str:
@@ -49,6 +50,11 @@ def spellings(topic: str) -> list[str]:
     start, end = match.span(1)
     words = ENVIRONMENTS[_ENVIRONMENT_OF_WORD[match.group(1)]]
     return [topic, *(topic[:start] + word + topic[end:] for word in words if word != match[1])]
+
+
+def fedora_prefix(environment: str) -> str:
+    """``org.fedoraproject.stg``: what Fedora's own services publish under in *environment*."""
+    return f"{FEDORA}.{environment}"
 
 
 def belongs_to(topic: str, environment: str) -> bool:

@@ -18,6 +18,7 @@ import pytest
 from hubsgen.sources.amqp import AmqpSource, queue_name
 from tests.integration.bus import Publish
 from tests.integration.rabbitmq import channel, publisher, ready_count
+from tests.integration.test_admin_bus import configure_lounge_note, lounge_note_files
 from tests.integration.watching import (
     HUBSGEN,
     PROBE_HUB,
@@ -162,3 +163,23 @@ def test_a_delivery_of_another_environment_is_acknowledged_and_not_handed_out(
             source.close()
             admin.queue_delete(queue_name(uid, "stg"))
 
+
+def test_a_change_announced_on_amqp_goes_out_on_stg_for_the_stg_watcher(
+        site: SmallSite, amqp_url: str, admin: Any, staging: Path, tmp_path: Path) -> None:
+    """Assert ``widget configure --bus amqp`` on a staging deployment announces on
+    org.fedoraproject.stg, even with a fedora-messaging file written for production, and the
+    staging watcher rewrites lounge's note from it."""
+    AmqpSource(amqp_url, environment="stg").declare()
+    conf = tmp_path / "fedora-messaging.toml"
+    conf.write_text(f'amqp_url = "{amqp_url}"\ntopic_prefix = "{PROD}"\n')
+    before = snapshot(site.out)
+    with watching("--source", amqp_url, "--db", site.db_url, "--out", str(site.out),
+                  cwd=tmp_path, config=staging) as watch:
+        msg_id = configure_lounge_note(site, "amqp", tmp_path / "admin",
+                                       FEDORA_MESSAGING_CONF=str(conf),
+                                       HUBSGEN_BUS_ENVIRONMENT="stg")
+        wait_for_changes(site.out, before, lounge_note_files(site))
+        counts = watch.stop()
+    assert f"Message {msg_id} (hubs.widget.update) refreshes lounge/" in watch.log()
+    assert counts["received"] == 1
+    assert ready_count(admin, QUEUE, 0) == 0
