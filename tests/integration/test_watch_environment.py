@@ -18,7 +18,8 @@ import pytest
 from hubsgen.sources.amqp import AmqpSource, queue_name
 from tests.integration.bus import Publish
 from tests.integration.rabbitmq import channel, publisher, ready_count
-from tests.integration.test_admin_bus import configure_lounge_note, lounge_note_files
+from tests.integration.test_admin_bus import Relay, configure_lounge_note, lounge_note_files
+from tests.integration.test_admin_bus import relay as relay  # the fixture, shared
 from tests.integration.watching import (
     HUBSGEN,
     PROBE_HUB,
@@ -183,3 +184,23 @@ def test_a_change_announced_on_amqp_goes_out_on_stg_for_the_stg_watcher(
     assert f"Message {msg_id} (hubs.widget.update) refreshes lounge/" in watch.log()
     assert counts["received"] == 1
     assert ready_count(admin, QUEUE, 0) == 0
+
+
+def test_a_change_announced_on_fedmsg_goes_out_on_stg_for_the_stg_watcher(
+        site: SmallSite, relay: Relay, publish: Publish, staging: Path, tmp_path: Path) -> None:
+    """Assert ``widget configure --bus fedmsg`` on a staging deployment announces on
+    org.fedoraproject.stg through the relay, even with a fedmsg.d written for production, and
+    the staging watcher subscribed to the relay rewrites lounge's note from it."""
+    admin = tmp_path / "admin"
+    (admin / "fedmsg.d").mkdir(parents=True)
+    config = {"relay_inbound": [relay.inbound], "endpoints": {"relay_outbound": [relay.outbound]},
+              "environment": "prod", "sign_messages": False, "validate_signatures": False}
+    (admin / "fedmsg.d" / "hubsgen_admin.py").write_text(f"config = {config!r}\n")
+    with watching("--source", "fedmsg", "--endpoint", relay.outbound, "--db", site.db_url,
+                  "--out", str(site.out), cwd=tmp_path, config=staging) as watch:
+        join_on_stg(watch, publish)
+        before = snapshot(site.out)
+        msg_id = configure_lounge_note(site, "fedmsg", admin, HUBSGEN_BUS_ENVIRONMENT="stg")
+        wait_for_changes(site.out, before, lounge_note_files(site))
+        watch.stop()
+    assert f"Message {msg_id} (hubs.widget.update) refreshes lounge/" in watch.log()
