@@ -73,6 +73,18 @@ def test_a_fedora_messaging_message_is_read_by_its_schema_class_in_any_environme
         assert understand(message) == understand(dataclasses.replace(prod, headers=headers))
 
 
+@pytest.mark.parametrize("word", ["stg", "dev"])
+def test_hubs_own_announcements_are_read_by_their_class_in_any_environment(word):
+    """Assert a stg deployment's hubs.membership.update is read as production's is."""
+    body = {"hub": "designteam", "user": "ralph", "role": "member", "action": "add"}
+    prod = RawMessage(msg_id="m-1", topic="org.fedoraproject.prod.hubs.membership.update",
+                      timestamp=datetime(2024, 5, 1, tzinfo=UTC), body=body,
+                      headers={"fedora_messaging_schema": "hubs.membership.update.v1"})
+    event = understand(in_environment(prod, word))
+    assert event == understand(prod)
+    assert event.summary == "ralph was added to hub designteam as member"
+
+
 def test_a_stg_message_keeps_its_stg_link():
     """Assert the environment is not thrown away: askbot's processor links a stg question to
     the stg site."""
