@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from hubs.db import URL_ENV, resolve_url
 from hubs.errors import ConfigError
 from hubs.services import DEFAULT_URLS, ServiceSettings
+from hubs.understand.topics import ENVIRONMENTS
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class LiveSettings:
     """Where the events shim answers, as the browser sees it (nginx proxies /events)."""
     poll_seconds: float = 15.0
     """How often a page polls versions.json while events are unavailable."""
+
+
+@dataclass(frozen=True)
+class BusSettings:
+    """Which bus the watcher listens to and announcements go on (the ``[bus]`` table)."""
+
+    environment: str = "prod"
+    """Fedora's environment, one of ENVIRONMENTS: a staging deployment subscribes to stg topics
+    and announces on them, never on production's."""
 
 
 DEFAULT_SITE_URL = "https://hubs.fedoraproject.org/"
@@ -40,6 +50,7 @@ class Settings:
     """How long the message store keeps messages; the widgets look back a year at most."""
     services: ServiceSettings = field(default_factory=ServiceSettings)
     live: LiveSettings = field(default_factory=LiveSettings)
+    bus: BusSettings = field(default_factory=BusSettings)
     site_url: str = DEFAULT_SITE_URL
     """Where the output directory is served, ending in "/": feeds link absolutely to it."""
 
@@ -124,6 +135,10 @@ SCHEMA: dict[str, dict[str, Rule]] = {
             lambda v: _is_link(v) or (isinstance(v, str) and v[:1] == "/" and v[:2] != "//")),
         "poll_seconds": _seconds(0.5, 3600),
     },
+    "bus": {
+        "environment": Rule(f"one of {', '.join(ENVIRONMENTS)}",
+                            lambda v: isinstance(v, str) and v in ENVIRONMENTS),
+    },
 }
 """Every key of the settings file by table ("" is the top level), with what it accepts."""
 
@@ -134,7 +149,7 @@ def _variable(table: str, key: str) -> str:
 
 
 ENVIRONMENT = {(table, key): _variable(table, key)
-               for table in ("", "services", "live") for key in SCHEMA[table]}
+               for table in ("", "services", "live", "bus") for key in SCHEMA[table]}
 """The environment variable that overrides each (table, key); [services.urls] has none."""
 
 Layers = dict[str, dict[str, Any]]
@@ -164,7 +179,7 @@ def _settings(layers: Layers, tables: dict[str, Any]) -> Settings:
     urls = {**DEFAULT_URLS, **layers["services.urls"]}
     services = tables.get("services") or ServiceSettings(**layers["services"], urls=urls)
     live = tables.get("live") or LiveSettings(**layers["live"])
-    return Settings(**top, services=services, live=live)
+    return Settings(**top, services=services, live=live, bus=BusSettings(**layers["bus"]))
 
 
 def _merge(into: Layers, layer: Layers) -> None:

@@ -119,7 +119,7 @@ def _hub_count(settings: Settings, hub_names: tuple[str, ...]) -> int:
 @click.option("--endpoint", "endpoints", multiple=True, metavar="tcp://HOST:PORT",
               help="fedmsg endpoint (repeatable); default: the fedmsg.d configuration.")
 @click.option("--topic", "topics", multiple=True, metavar="TOPIC",
-              help="AMQP binding (repeatable); default: every topic.")
+              help="AMQP binding (repeatable); default: every topic of [bus] environment.")
 @click.option("--once", is_flag=True, help="Stop when the source has nothing more to give.")
 @click.option("--declare-only", is_flag=True,
               help="Declare the AMQP queues and bindings, then exit: run it before the first "
@@ -150,7 +150,7 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
                                    "replay:PATH of a JSON-lines file, or replay:- for stdin")
     shard = Shard.parse(shard_spec) if shard_spec else Shard()
     source = open_source(source_spec, endpoints=endpoints, topics=topics, once=once,
-                         queue_suffix=shard.suffix)
+                         queue_suffix=shard.suffix, environment=settings.bus.environment)
     if declare_only:
         _declare(source)
         return

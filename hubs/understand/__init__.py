@@ -9,6 +9,9 @@ reader that handles the topic but names nothing still counts (a message may conc
 only when no reader handles the topic does the fallback speak. Measured on the recorded
 corpus (tests/messages/), this beats a union of readers and schema-first for every era.
 
+The environment a topic's prefix names (prod, stg, dev, however spelt) changes nothing of what
+it concerns: a staging deployment understands stg messages as production does prod ones.
+
 A ``Directory`` turns the IRC nicks and e-mail addresses that messages name people by into
 usernames, as FAS did for Fedora; without one they stay as the message has them.
 """

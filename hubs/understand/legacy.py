@@ -4,7 +4,9 @@
 once, on first use, with a configuration that keeps it off the network: IRC nicks and e-mail
 addresses are resolved by the caller's ``Directory`` instead of the FAS user list (see
 ``aliases``), and Bodhi is unreachable (its taskotron processor would otherwise ask Bodhi for an
-update's builds).
+update's builds). Each processor matches the environments its service's prefix knows
+(``org.centos.stage``, ``org.fedoraproject.stg``); a topic is offered in each spelling of its
+environment, so every environment reads alike.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from hubs.directory import NO_ALIASES, Directory
 from hubs.events import RawMessage
 from hubs.understand import aliases
 from hubs.understand.reading import Reading, names, one_line, web_url
-from hubs.understand.topics import with_prefix
+from hubs.understand.topics import spellings, with_prefix
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +69,14 @@ def _untranslated(text: str) -> str:
     return text
 
 
-def _processor(msg: Mapping[str, Any]) -> Any:
-    for processor in _processors():
-        if processor.handle_msg(msg, **CONFIG) is not None:
-            return processor
+def _handled(msg: dict[str, Any]) -> tuple[Any, dict[str, Any]] | None:
+    """The processor for *msg*, and *msg* with its topic as that processor spells its
+    environment; None if none handles it in any spelling."""
+    for topic in spellings(msg["topic"]):
+        spelt = {**msg, "topic": topic}
+        for processor in _processors():
+            if processor.handle_msg(spelt, **CONFIG) is not None:
+                return processor, spelt
     return None
 
 
@@ -80,10 +86,10 @@ def read(raw: RawMessage, directory: Directory = NO_ALIASES) -> Reading | None:
     Nicks and addresses it looks up in FAS are looked up in *directory*; an error reading
     the directory propagates.
     """
-    msg = _fedmsg_dict(raw)
-    processor = _processor(msg)
-    if processor is None:
+    handled = _handled(_fedmsg_dict(raw))
+    if handled is None:
         return None
+    processor, msg = handled
     with aliases.answering(directory):
         usernames = _ask(processor.usernames, msg, raw)
         packages = _ask(processor.packages, msg, raw)

@@ -1,5 +1,9 @@
 """Carry an admin change to build/: announce it on the bus, so a running ``hubsgen watch``
-rewrites what it changed, or, with no bus, rewrite those hubs' files right here."""
+rewrites what it changed, or, with no bus, rewrite those hubs' files right here.
+
+Announcements go out on ``org.fedoraproject.<[bus] environment>.hubs.*``, whatever environment
+fedmsg.d or fedora-messaging's topic_prefix name: the deployment's watchers listen to that
+environment only."""
 
 from __future__ import annotations
 
@@ -32,17 +36,20 @@ def rewrite(settings: Settings, change: Change) -> BuildReport | None:
     return run_build(settings, change.hubs)
 
 
-def publish(bus: str, notices: Sequence[Notice]) -> list[str]:
-    """Publish *notices* on *bus*, one of PUBLISHERS; the ids the messages went out with."""
-    return PUBLISHERS[bus](notices)
+def publish(bus: str, notices: Sequence[Notice], environment: str) -> list[str]:
+    """Publish *notices* on *bus*, one of PUBLISHERS, in *environment*; the ids the messages
+    went out with."""
+    return PUBLISHERS[bus](notices, environment)
 
 
-def _publish_fedmsg(notices: Sequence[Notice]) -> list[str]:
+def _publish_fedmsg(notices: Sequence[Notice], environment: str) -> list[str]:
     """Through fedmsg-relay, as fedmsg-logger does: a command that binds its own endpoint and
     exits at once is gone before any subscriber has connected to it."""
     import fedmsg.config
     import fedmsg.core
     import zmq
+
+    from hubs.understand.topics import FEDORA
 
     try:
         with warnings.catch_warnings():
@@ -53,7 +60,8 @@ def _publish_fedmsg(notices: Sequence[Notice]) -> list[str]:
     if not config.get("relay_inbound"):
         raise ConfigError("fedmsg configuration lists no relay_inbound endpoint: hubsgen "
                           "publishes through fedmsg-relay; list it in /etc/fedmsg.d")
-    config.update(active=True, name="relay_inbound", endpoints=dict(config["endpoints"]))
+    config.update(active=True, name="relay_inbound", endpoints=dict(config["endpoints"]),
+                  topic_prefix=FEDORA, environment=environment)
     sent: list[str] = []
 
     def keep_id(msg: dict[str, object]) -> None:
@@ -74,13 +82,14 @@ def _publish_fedmsg(notices: Sequence[Notice]) -> list[str]:
     return sent
 
 
-def _publish_amqp(notices: Sequence[Notice]) -> list[str]:
-    """With fedora-messaging and its TOML configuration ($FEDORA_MESSAGING_CONF), whose
-    topic_prefix (``org.fedoraproject.prod``) goes before each topic."""
+def _publish_amqp(notices: Sequence[Notice], environment: str) -> list[str]:
+    """With fedora-messaging and its TOML configuration ($FEDORA_MESSAGING_CONF), its
+    topic_prefix set to *environment*'s (``org.fedoraproject.stg``)."""
     from fedora_messaging import api
     from fedora_messaging import config as fm_config
     from fedora_messaging import exceptions as fm_exceptions
 
+    from hubs.understand.topics import fedora_prefix
     from hubsgen.watch.sources.amqp import DEFAULT_CONFIG
 
     path = Path(os.environ.get("FEDORA_MESSAGING_CONF", DEFAULT_CONFIG))
@@ -91,6 +100,7 @@ def _publish_amqp(notices: Sequence[Notice]) -> list[str]:
         fm_config.conf.load_config(str(path))
     except fm_exceptions.ConfigurationException as e:
         raise ConfigError(f"fedora-messaging configuration {path}: {e.message}") from e
+    fm_config.conf["topic_prefix"] = fedora_prefix(environment)  # goes before each topic
     from hubs.messages import CLASSES
 
     sent = []

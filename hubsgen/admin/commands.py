@@ -84,7 +84,7 @@ def _apply(obj: dict[str, object], db_url: str | None, out_dir: Path | None, bus
         return
     if bus != "none":
         try:
-            sent = publish(bus, change.notices)
+            sent = publish(bus, change.notices, settings.bus.environment)
         except HubsError as e:
             raise click.ClickException(printable(
                 f"{e}; the change is saved: hubsgen build --hub {' --hub '.join(change.hubs)} "

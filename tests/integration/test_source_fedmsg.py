@@ -95,7 +95,7 @@ def bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bus]:
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.fedmsg.d of the person running tests
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
 
-    source = FedmsgSource(topic_prefixes=[PREFIX])
+    source = FedmsgSource(topic_prefixes=[PREFIX], environment="dev")
     assert sorted(source.endpoints) == sorted([fedmsg_endpoint, raw_endpoint])
     fedmsg.init(name=f"{MODNAME}.publisher")
     context = zmq.Context()

@@ -66,8 +66,8 @@ def test_config_file_is_layered_and_unknown_keys_refused(sqlite_url, tmp_path, b
     config.write_text('colour = "red"\n[services]\nenabled = true\n')
     result = CliRunner().invoke(cli, ["--config", str(config), "build"])
     assert result.exit_code == 1
-    assert ("unknown key(s) colour; valid keys: db_url, jobs, live, out_dir, retention_days, "
-            "services") in result.stderr
+    assert ("unknown key(s) colour; valid keys: bus, db_url, jobs, live, out_dir, "
+            "retention_days, services") in result.stderr
 
 
 def test_live_settings_reach_the_hub_page(sqlite_url, tmp_path, boom_plugin):

@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from hubs.errors import ConfigError
 from hubs.services import DEFAULT_URLS, ServiceSettings
-from hubs.settings import ENVIRONMENT, SCHEMA, LiveSettings, Settings, load_settings
+from hubs.settings import (
+    ENVIRONMENT,
+    SCHEMA,
+    BusSettings,
+    LiveSettings,
+    Settings,
+    load_settings,
+)
 from hubs.testing import add_hub, make_engine
 from hubsgen.cli import cli
 
@@ -56,6 +63,10 @@ def build_with(config: Path, *args: str):
     ("[live]\npoll_seconds = {}",
      "[live] poll_seconds must be a number of seconds from 0.5 to 3600, got a table"),
     ("live = 3", "live must be a table, got 3"),
+    ('[bus]\nenvironment = "staging"',
+     '[bus] environment must be one of prod, stg, dev, got "staging"'),
+    ("[bus]\nenvironment = [\"stg\"]",
+     "[bus] environment must be one of prod, stg, dev, got an array"),
     (f'retention_days = "{"x" * 80}\\nmore"',
      f'retention_days must be a whole number of days from 1 to 36500, got "{"x" * 57}..."'),
 ])
@@ -87,6 +98,8 @@ def test_a_file_that_is_not_toml_is_refused_naming_it(tmp_path):
     ("HUBSGEN_LIVE_EVENTS_URL", "javascript:alert(1)",
      '[live] events_url must be a path starting with / or an http:// or https:// link, '
      'got "javascript:alert(1)"'),
+    ("HUBSGEN_BUS_ENVIRONMENT", "PROD",
+     '[bus] environment must be one of prod, stg, dev, got "PROD"'),
 ])
 def test_a_wrong_environment_variable_is_refused_in_one_line(tmp_path, monkeypatch, name, value,
                                                              message):
@@ -103,12 +116,14 @@ def test_a_valid_file_loads_every_key(tmp_path):
     config.write_text('db_url = "sqlite:///x.db"\nout_dir = "site"\njobs = 4\nretention_days = 30\n'
                       '[services]\nenabled = true\ntimeout = 2\nretries = 0\n'
                       '[services.urls]\nbodhi = "http://127.0.0.1:8000/"\n'
-                      '[live]\nevents_url = "https://live.example/events"\npoll_seconds = 2.5\n')
+                      '[live]\nevents_url = "https://live.example/events"\npoll_seconds = 2.5\n'
+                      '[bus]\nenvironment = "stg"\n')
     assert load_settings(config) == Settings(
         db_url="sqlite:///x.db", out_dir=Path("site"), jobs=4, retention_days=30,
         services=ServiceSettings(enabled=True, timeout=2, retries=0,
                                  urls={**DEFAULT_URLS, "bodhi": "http://127.0.0.1:8000/"}),
-        live=LiveSettings(events_url="https://live.example/events", poll_seconds=2.5))
+        live=LiveSettings(events_url="https://live.example/events", poll_seconds=2.5),
+        bus=BusSettings(environment="stg"))
 
 
 def test_the_environment_overrides_the_file_and_options_override_both(tmp_path, monkeypatch):
@@ -118,11 +133,13 @@ def test_the_environment_overrides_the_file_and_options_override_both(tmp_path, 
     monkeypatch.setenv("HUBSGEN_JOBS", "3")
     monkeypatch.setenv("HUBSGEN_SERVICES_ENABLED", "True")
     monkeypatch.setenv("HUBSGEN_LIVE_POLL_SECONDS", "30")
+    monkeypatch.setenv("HUBSGEN_BUS_ENVIRONMENT", "dev")
     monkeypatch.setenv("HUBSGEN_RETENTION_DAYS", "")  # empty is unset
     settings = load_settings(config, jobs=5)
     assert (settings.out_dir, settings.jobs, settings.retention_days) == (Path("from-env"), 5, 400)
     assert (settings.services.enabled, settings.services.timeout) == (True, 9)
     assert settings.live.poll_seconds == 30.0
+    assert settings.bus.environment == "dev"
 
 
 def test_hubs_db_url_overrides_the_files_db_url(tmp_path, monkeypatch):
@@ -156,7 +173,8 @@ def test_an_option_out_of_range_is_refused_like_the_file():
 
 def test_every_setting_has_a_rule():
     """A new field without a rule would load unchecked."""
-    tables = {"": Settings, "services": ServiceSettings, "live": LiveSettings}
+    tables = {"": Settings, "services": ServiceSettings, "live": LiveSettings,
+              "bus": BusSettings}
     for table, kind in tables.items():
         names = {f.name for f in dataclasses.fields(kind)} - set(tables) - {"urls"}
         assert names == set(SCHEMA[table]), table

@@ -3,7 +3,8 @@
 A delivery is acknowledged only by its batch's ``done()``, which the caller calls after writing
 files, so a crash loses nothing: the broker hands unacknowledged deliveries out again. A delivery
 that does not parse or validate is Rejected but acknowledged all the same (by ``done()``), so it
-is not redelivered forever.
+is not redelivered forever; one of another environment than the deployment's is acknowledged
+without being handed out.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from fedora_messaging.message import get_message
 
 from hubs.errors import ConfigError, ServiceError
 from hubs.events import RawMessage, Rejected
+from hubs.understand.topics import belongs_to, environment_of, routing_keys
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,20 @@ _REFUSED = (pika.exceptions.ProbableAuthenticationError,
             pika.exceptions.ProbableAccessDeniedError)
 
 
-def queue_name(suffix: str = "") -> str:
-    """``hubsgen``, or ``hubsgen-<suffix>`` so that shards each get every message."""
-    return f"{QUEUE}-{suffix}" if suffix else QUEUE
+def queue_name(suffix: str = "", environment: str = "prod") -> str:
+    """``hubsgen`` (``hubsgen-stg`` for staging, so a staging watcher on the same broker never
+    takes production's messages), or with ``-<suffix>`` so that shards each get every message."""
+    base = QUEUE if environment == "prod" else f"{QUEUE}-{environment}"
+    return f"{base}-{suffix}" if suffix else base
+
+
+def refuse_other_environments(keys: Sequence[str], environment: str, where: str) -> None:
+    """A ConfigError for the first routing key that names an environment other than
+    *environment*: such a binding brings only messages the source would ignore."""
+    for key in keys:
+        if not belongs_to(key, environment):
+            raise ConfigError(f"{where} binds {key}, a topic of the {environment_of(key)} "
+                              f"environment, but [bus] environment is {environment}")
 
 
 @dataclass(frozen=True)
@@ -60,17 +73,21 @@ class Topology:
     passive_declares: bool = False
 
     @classmethod
-    def from_url(cls, url: str, topics: Sequence[str] = ("#",), queue_suffix: str = "") -> Topology:
-        """A durable queue ``hubsgen[-suffix]`` bound to ``amq.topic`` with *topics*."""
-        queue = queue_name(queue_suffix)
+    def from_url(cls, url: str, topics: Sequence[str] = (), queue_suffix: str = "",
+                 environment: str = "prod") -> Topology:
+        """A durable queue (``queue_name``) bound to ``amq.topic`` with *topics*, by default
+        every topic of *environment*."""
+        refuse_other_environments(topics, environment, "--topic")
+        queue = queue_name(queue_suffix, environment)
         settings = {"durable": True, "auto_delete": False, "exclusive": False, "arguments": {}}
         return cls(amqp_url=url, queues={queue: settings},
                    bindings=[{"exchange": EXCHANGE, "queue": queue,
-                              "routing_keys": list(topics) or ["#"]}])
+                              "routing_keys": list(topics) or routing_keys(environment)}])
 
     @classmethod
-    def from_file(cls, path: Path, queue_suffix: str = "") -> Topology:
-        """Read a fedora-messaging TOML file; a *queue_suffix* is appended to each queue name."""
+    def from_file(cls, path: Path, queue_suffix: str = "", environment: str = "prod") -> Topology:
+        """Read a fedora-messaging TOML file; a *queue_suffix* is appended to each queue name.
+        Its bindings may not name another environment than *environment*."""
         if not path.is_file():
             raise ConfigError(f"fedora-messaging configuration {path} does not exist")
         try:
@@ -83,6 +100,9 @@ class Topology:
 
         bindings = [{**b, "queue": rename(b["queue"])} if "queue" in b else dict(b)
                     for b in conf["bindings"]]
+        for binding in bindings:
+            refuse_other_environments(binding["routing_keys"], environment,
+                                      f"fedora-messaging configuration {path}")
         return cls(amqp_url=conf["amqp_url"],
                    queues={rename(name): q for name, q in conf["queues"].items()},
                    bindings=bindings, exchanges=conf["exchanges"],
@@ -134,7 +154,7 @@ class AmqpBatch:
                  rejected: Sequence[Rejected]) -> None:
         self.messages = messages
         self.rejected = rejected
-        self.settled = not (messages or rejected)  # an empty batch has nothing to settle
+        self.settled = not last_tag  # no deliveries, nothing to settle
         self._channel = channel
         self._last_tag = last_tag
 
@@ -168,17 +188,20 @@ class AmqpSource:
     name = "amqp"
     keeps_history = True  # the queue keeps messages while hubsgen is down
 
-    def __init__(self, url: str | None = None, *, topics: Sequence[str] = ("#",),
-                 queue_suffix: str = "", config_path: Path | None = None,
-                 max_backoff: float = MAX_BACKOFF) -> None:
-        """With an amqp:// *url*, consume queue ``hubsgen[-suffix]`` bound to *topics*; else
-        read fedora-messaging's TOML file (*config_path*, ``$FEDORA_MESSAGING_CONF`` or
-        /etc/fedora-messaging/config.toml): its URL, queues and bindings (*topics* unused)."""
+    def __init__(self, url: str | None = None, *, topics: Sequence[str] = (),
+                 queue_suffix: str = "", environment: str = "prod",
+                 config_path: Path | None = None, max_backoff: float = MAX_BACKOFF) -> None:
+        """With an amqp:// *url*, consume queue ``hubsgen[-stg][-suffix]`` bound to *topics*
+        (by default every topic of *environment*); else read fedora-messaging's TOML file
+        (*config_path*, ``$FEDORA_MESSAGING_CONF`` or /etc/fedora-messaging/config.toml): its
+        URL, queues and bindings (*topics* unused). Either way, only messages of *environment*
+        (or of none) are handed out."""
         if url is not None:
-            self.topology = Topology.from_url(url, topics, queue_suffix)
+            self.topology = Topology.from_url(url, topics, queue_suffix, environment)
         else:
             path = config_path or Path(os.environ.get("FEDORA_MESSAGING_CONF", DEFAULT_CONFIG))
-            self.topology = Topology.from_file(path, queue_suffix)
+            self.topology = Topology.from_file(path, queue_suffix, environment)
+        self.environment = environment
         self.max_backoff = max_backoff
         # fedora-messaging logs a refused delivery's whole body, up to a megabyte, at ERROR;
         # the watcher logs it once, by id, and quarantines it.
@@ -211,8 +234,8 @@ class AmqpSource:
         while not stop.is_set():
             try:
                 channel = self._open(params, max_messages)
-                log.info("Consuming %s from AMQP broker %s",
-                         ", ".join(self.topology.queues), where)
+                log.info("Consuming %s from AMQP broker %s for %s messages",
+                         ", ".join(self.topology.queues), where, self.environment)
                 backoff = 1.0
                 yield from self._consume(channel, max_messages, max_wait, stop)
                 return
@@ -289,6 +312,10 @@ class AmqpSource:
             messages: list[RawMessage] = []
             rejected: list[Rejected] = []
             for delivery in deliveries:
+                if not belongs_to(delivery.routing_key, self.environment):
+                    log.debug("Ignored %s: not of the %s environment", delivery.routing_key,
+                              self.environment)
+                    continue
                 parsed = parse_delivery(delivery.routing_key, delivery.properties, delivery.body)
                 if isinstance(parsed, Rejected):
                     rejected.append(parsed)

@@ -1,7 +1,9 @@
 """Batches of fedmsg messages, received over ZeroMQ from the publishers' endpoints.
 
 ZeroMQ PUB/SUB has no acknowledgement: a message missed while hubsgen is down or slow is gone,
-so ``done()`` does nothing and ``retry()`` can only warn that a gap may follow.
+so ``done()`` does nothing and ``retry()`` can only warn that a gap may follow. A message of
+another environment than the deployment's is dropped on arrival: ZeroMQ subscribes by literal
+prefix, and Fedora's bus carries several (org.fedoraproject.prod., io.pagure.prod., ...).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import zmq
 from hubs.envelopes import MalformedMessage, load_json, parse_envelope
 from hubs.errors import ConfigError
 from hubs.events import RawMessage, Rejected
+from hubs.understand.topics import belongs_to
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +83,12 @@ class FedmsgSource:
     keeps_history = False  # what is published while nobody listens is gone
 
     def __init__(self, endpoints: Sequence[str] | None = None,
-                 topic_prefixes: Sequence[str] = ("",)) -> None:
+                 topic_prefixes: Sequence[str] = ("",), environment: str = "prod") -> None:
+        """Hand out messages whose topic starts with one of *topic_prefixes* and names
+        *environment* (or none)."""
         self.endpoints = list(endpoints) if endpoints else configured_endpoints()
         self.topic_prefixes = list(topic_prefixes) or [""]
+        self.environment = environment
         self._context: zmq.Context[zmq.Socket[bytes]] | None = None
         self._sockets: dict[zmq.Socket[bytes], str] = {}  # socket -> its endpoint
 
@@ -107,7 +113,8 @@ class FedmsgSource:
             self._context = zmq.Context()
             for endpoint in self.endpoints:
                 self._sockets[self._subscribe(self._context, endpoint)] = endpoint
-            log.info("Subscribed to fedmsg at %s", ", ".join(self.endpoints))
+            log.info("Subscribed to fedmsg at %s for %s messages", ", ".join(self.endpoints),
+                     self.environment)
         poller = zmq.Poller()
         for sock in self._sockets:
             poller.register(sock, zmq.POLLIN)
@@ -150,6 +157,10 @@ class FedmsgSource:
                         frames = sock.recv_multipart(zmq.NOBLOCK)
                     except zmq.Again:
                         break
+                    if not belongs_to(_text(frames[0]), self.environment):
+                        log.debug("Ignored %s: not of the %s environment", _text(frames[0]),
+                                  self.environment)
+                        continue
                     parsed = parse_frames(frames, self._sockets[sock])
                     if isinstance(parsed, Rejected):
                         rejected.append(parsed)

@@ -9,8 +9,11 @@ from hubsgen.watch.sources import Source
 
 
 def open_source(spec: str, *, endpoints: Sequence[str] = (), topics: Sequence[str] = (),
-                once: bool = False, queue_suffix: str = "") -> Source:
-    """``fedmsg``, ``amqp`` (fedora-messaging's TOML config), ``amqp://...``, ``replay:PATH``."""
+                once: bool = False, queue_suffix: str = "", environment: str = "prod") -> Source:
+    """``fedmsg``, ``amqp`` (fedora-messaging's TOML config), ``amqp://...``, ``replay:PATH``.
+
+    The bus sources hand out only messages of *environment*; a replay file is read whole.
+    """
     if spec.startswith("replay:"):
         from hubsgen.watch.sources.replay import ReplaySource
 
@@ -18,11 +21,11 @@ def open_source(spec: str, *, endpoints: Sequence[str] = (), topics: Sequence[st
     if spec == "fedmsg":
         from hubsgen.watch.sources.fedmsg import FedmsgSource
 
-        return FedmsgSource(endpoints or None)
+        return FedmsgSource(endpoints or None, environment=environment)
     if spec == "amqp" or spec.startswith(("amqp://", "amqps://")):
         from hubsgen.watch.sources.amqp import AmqpSource
 
-        return AmqpSource(None if spec == "amqp" else spec, topics=topics or ("#",),
-                          queue_suffix=queue_suffix)
+        return AmqpSource(None if spec == "amqp" else spec, topics=topics,
+                          queue_suffix=queue_suffix, environment=environment)
     raise ConfigError(
         f"unknown source {spec!r}: use fedmsg, amqp, amqp://URL or replay:PATH (- for stdin)")
