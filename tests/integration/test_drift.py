@@ -30,6 +30,9 @@ MESSAGES = 2_000
 SPAN = timedelta(days=4, hours=7)
 """From the synthetic data's newest message on: the data clock crosses four UTC midnights."""
 
+WATCH = 300
+"""Seconds the replay may take: about 25 of CPU, and a loaded 2-core machine gives a quarter."""
+
 SEQ = {"versions.json": re.compile(rb'^\{"seq":\d+,'),
        "index.html": re.compile(rb' data-seq="\d+"')}
 """The state numbers, which count a tree's own history; nothing else may differ."""
@@ -52,7 +55,7 @@ def test_watched_tree_equals_a_clean_build_after_days_of_traffic(tmp_path: Path)
                               for event in traffic(make_world(random.Random(SPEC.seed), SPEC))))
 
     run_hubsgen("--db", db_url, "watch", "--out", str(watched), "--source", f"replay:{replay}",
-                "--once", cwd=tmp_path)
+                "--once", cwd=tmp_path, timeout=WATCH)
     run_hubsgen("--db", db_url, "build", "--force", "--out", str(clean), cwd=tmp_path)
 
     differing = tree_differences(watched, clean)
