@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import jinja2
@@ -38,7 +37,7 @@ def render_pages(pages_file: Path, templates_dir: Path, out_dir: Path) -> int:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True,
                              auto_reload=False)  # one pass: no template changes to notice
-    filters.install(env, datetime.fromisoformat(site["now"]))
+    filters.install(env)
     # The project's base.html names its static files as the renderer publishes them.
     published = {"hubs.css": site["static"]["css"], "hubs-logo.svg": site["static"]["icon"],
                  "live.js": site["static"]["js"]}

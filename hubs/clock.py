@@ -1,12 +1,14 @@
 """The data clock: the time a build renders "now" as.
 
 Taken from the newest stored message, never from the wall clock, so the same database always
-renders byte-identical pages; on a live bus it advances with every message.
+renders byte-identical pages; on a live bus it advances with every message. Widgets see it only
+through its UTC day (`today`): a window counted back from the newest message would move with
+every message, and the watcher re-renders only what a message touches.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,3 +28,10 @@ def data_now(session: Session) -> datetime:
     if isinstance(newest, str):
         newest = datetime.fromisoformat(newest)
     return newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+
+
+def today(now: datetime) -> datetime:
+    """Midnight UTC starting the data clock's day: windows like "the last 30 days" count back
+    from it, so their fragments change only when the day turns, and the watcher re-renders
+    every daily widget then."""
+    return datetime.combine(now.astimezone(UTC).date(), time(), UTC)

@@ -1,10 +1,16 @@
-"""Jinja2 filters the templates share: dates relative to the data clock, avatars."""
+"""Jinja2 filters the templates share: absolute times, dates, avatars.
+
+Fragments hold absolute times only: one that says "3 days ago" is wrong a day later unless
+re-rendered, and the watcher re-renders only what a message touches, so a watched tree would
+drift from a clean build. The page's script (static/times.js) says how long ago instead.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import jinja2
+from markupsafe import Markup
 
 from hubs.avatars import avatar_url
 
@@ -23,23 +29,17 @@ def format_datetime(value: str | datetime) -> str:
     return parse_time(value).astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
 
 
-def describe_age(value: str | datetime, now: datetime) -> str:
-    """"3 days ago", measured from the data clock so the same database renders the same."""
-    seconds = int((now - parse_time(value)).total_seconds())
-    future = seconds < 0
-    seconds = abs(seconds)
-    for unit, size in (("year", 31_536_000), ("month", 2_592_000), ("week", 604_800),
-                       ("day", 86_400), ("hour", 3_600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            amount = f"{count} {unit}{'s' if count != 1 else ''}"
-            return f"in {amount}" if future else f"{amount} ago"
-    return "just now"
+def time_element(value: str | datetime) -> Markup:
+    """`<time datetime="2026-12-07T14:00:00Z">7 Dec 2026, 14:00 UTC</time>`: readable without
+    JavaScript, and machine-readable for the script that turns it into "3 hours ago"."""
+    moment = parse_time(value).astimezone(UTC)
+    # Digits, month names and punctuation only: nothing to escape.
+    return Markup(f'<time datetime="{moment:%Y-%m-%dT%H:%M:%SZ}">'
+                  f"{moment:%-d %b %Y, %H:%M UTC}</time>")
 
 
-def install(env: jinja2.Environment, now: datetime) -> None:
+def install(env: jinja2.Environment) -> None:
     env.filters["date"] = format_date
     env.filters["datetime"] = format_datetime
-    env.filters["ago"] = lambda value: describe_age(value, now)
+    env.filters["time"] = time_element
     env.filters["avatar"] = avatar_url
-    env.globals["now"] = now

@@ -141,14 +141,13 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        filters.install(self.env, now)
+        filters.install(self.env)
         self.env.globals["static"] = lambda name: static_urls[name]
         self.env.globals["live"] = live or LiveSettings()
 
     def set_now(self, now: datetime) -> None:
         """Advance the data clock (watch does, as messages arrive)."""
         self.now = now
-        filters.install(self.env, now)
 
     def _widget_template(self, name: str) -> tuple[str, str, Any] | None:
         if not name.startswith(WIDGET_PREFIX):

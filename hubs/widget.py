@@ -76,6 +76,9 @@ class Widget:
     arguments: tuple[Argument, ...] = ()
     chrome: Panel | None = None
     description: str = ""
+    daily: bool = False
+    """The data function reads the data clock (its day, through ``hubs.clock.today``): the
+    watcher re-renders every instance when the day turns, not only those a message touches."""
     reads: Mapping[str, BodyReader] = field(default_factory=dict)
     """Per topic, the reader of the bodies this widget uses (see ``hubs.bodies``): a message
     on that topic that it refuses is quarantined at the door instead of stored."""

@@ -96,4 +96,5 @@ WIDGET = Widget(
     ),
     chrome=Panel("Activity"),
     description="Messages about the hub's people per week, as a bar chart.",
+    daily=True,
 )

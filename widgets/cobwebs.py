@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
+from hubs.clock import today
 from hubs.models import Hub, MessageTag, TagKind
 from hubs.store import hub_people
 from hubs.validators import integer
@@ -29,7 +30,7 @@ def cobwebs_data(ctx: DataContext) -> dict[str, Any]:
     hub = ctx.hub
     if hub.archived:
         return {"state": "archived", "last_activity": hub.last_activity.isoformat()}
-    threshold = ctx.now - timedelta(days=ctx.config["days"])
+    threshold = today(ctx.now) - timedelta(days=ctx.config["days"])
     if hub.last_activity >= threshold or _newest_activity(ctx.session, hub, threshold):
         return {"state": "active"}
     newest = _newest_activity(ctx.session, hub)
@@ -59,4 +60,5 @@ WIDGET = Widget(
                  "how many days without activity make the hub idle"),
     ),
     description="A notice when the hub is archived or has been idle for a while.",
+    daily=True,
 )

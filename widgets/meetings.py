@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from hubs import bodies
+from hubs import bodies, clock
 from hubs.events import Event
 from hubs.models import WidgetInstance
 from hubs.store import find_messages
@@ -41,7 +41,7 @@ def calendars_of(instance: WidgetInstance, config: Mapping[str, Any]) -> list[st
 def meetings_data(ctx: DataContext) -> dict[str, Any]:
     """Per calendar, the soonest meetings from the start of today (UTC) on."""
     names = calendars_of(ctx.instance, ctx.config)
-    today = ctx.now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = clock.today(ctx.now)
     if ctx.services.enabled:
         found = [m for name in names for m in _from_fedocal(ctx, name, today)]
     else:
@@ -76,7 +76,7 @@ def _from_store(ctx: DataContext, names: list[str]) -> list[dict[str, Any]]:
     """The newest message about each meeting wins: a later update moves it, a delete drops it."""
     newest: dict[int, tuple[str, Mapping[str, Any]]] = {}
     messages = find_messages(ctx.session, groups=names, topics=MEETING_TOPICS,
-                             since=ctx.now - LOOKBACK)
+                             since=clock.today(ctx.now) - LOOKBACK)
     for message, meeting in bodies.readable(messages, lambda m: read_meeting(m.body)):
         newest.setdefault(meeting["meeting_id"], (message.topic, meeting))
     return [_view(meeting, meeting["calendar_name"]) for topic, meeting in newest.values()
@@ -134,4 +134,5 @@ WIDGET = Widget(
     chrome=Panel("Meetings"),
     reads=dict.fromkeys(MEETING_TOPICS, read_meeting),
     description="The next meetings on a team's Fedora calendars.",
+    daily=True,
 )

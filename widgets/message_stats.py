@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, case, func, select
 
 from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
+from hubs.clock import today
 from hubs.models import Message, TagKind
 from hubs.store import Concerning, concerning_ids, hub_people
 from hubs.validators import text
@@ -19,9 +20,10 @@ RECENT = timedelta(days=7)
 
 
 def message_stats_data(ctx: DataContext) -> dict[str, Any]:
-    """Counted in the database: a busy team has far too many messages to load."""
+    """Counted in the database: a busy team has far too many messages to load. "Last week" is
+    today and the seven UTC days before it, so it changes only when the day turns."""
     who = Concerning.of(hub_people(ctx.hub), hub_groups(ctx.hub))
-    params = who.params | {"now": ctx.now, "week_ago": ctx.now - RECENT}
+    params = who.params | {"now": ctx.now, "week_ago": today(ctx.now) - RECENT}
     totals, top = _queries(who.kinds)
     connection = ctx.session.connection()  # Core statements: the ORM's execute path is slower
     total, week = connection.execute(totals, params).one()
@@ -33,7 +35,7 @@ def message_stats_data(ctx: DataContext) -> dict[str, Any]:
 def _queries(kinds: tuple[TagKind, ...]) -> tuple[Select[int, int], Select[str, int]]:
     """The totals and the top categories, their names and times bound at execution."""
     scope = (Message.id.in_(concerning_ids(kinds)), Message.timestamp <= bindparam("now"))
-    recent = func.count(case((Message.timestamp > bindparam("week_ago"), Message.id)))
+    recent = func.count(case((Message.timestamp >= bindparam("week_ago"), Message.id)))
     count = func.count().label("count")
     return (select(func.count(), recent).where(*scope),
             select(Message.category, count).where(*scope).group_by(Message.category)
@@ -51,4 +53,5 @@ WIDGET = Widget(
     ),
     chrome=Panel("Messages"),
     description="How many bus messages concern the hub's people, and from which services.",
+    daily=True,
 )

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hubs import bodies
+from hubs.clock import today
 from hubs.events import Event
 from hubs.models import WidgetInstance
 from hubs.store import find_messages
@@ -81,7 +82,7 @@ def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
     """The newest message about each pull request says whether it is still open."""
     newest: dict[tuple[str, int], tuple[str, Mapping[str, Any]]] = {}
     messages = find_messages(ctx.session, usernames=[name], topics=[OPENED, REOPENED, CLOSED],
-                             since=ctx.now - LOOKBACK)
+                             since=today(ctx.now) - LOOKBACK)
     for message, pr in bodies.readable(messages, lambda m: read_pull_request(m.body)):
         newest.setdefault((pr["project"]["fullname"], pr["id"]), (message.topic, pr))
     return [_view(pr) for topic, pr in newest.values()
@@ -143,4 +144,5 @@ WIDGET = Widget(
     chrome=Panel("Pending reviews"),
     reads=dict.fromkeys((OPENED, REOPENED, CLOSED), read_pull_request),
     description="Open dist-git pull requests by others on projects a person maintains.",
+    daily=True,
 )

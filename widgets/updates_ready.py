@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hubs import bodies
+from hubs.clock import today
 from hubs.events import Event
 from hubs.models import WidgetInstance
 from hubs.store import find_messages
@@ -47,7 +48,7 @@ def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
     state: dict[str, str] = {}
     latest: dict[str, dict[str, Any]] = {}
     messages = find_messages(ctx.session, usernames=[name], topics=[READY, PUSHED, COMMENT],
-                             since=ctx.now - LOOKBACK)
+                             since=today(ctx.now) - LOOKBACK)
     for message, update in bodies.readable(messages, lambda m: read_update(m.body)):
         if update is None or update["user"]["name"] != name:
             continue
@@ -144,4 +145,5 @@ WIDGET = Widget(
     chrome=Panel("Updates ready for stable"),
     reads=dict.fromkeys((READY, PUSHED, COMMENT), read_update),
     description="A packager's Bodhi updates that meet the requirements for stable.",
+    daily=True,
 )

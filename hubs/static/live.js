@@ -405,3 +405,58 @@
   if (window.EventSource && eventsUrl) connect();
   else startPolling();
 })();
+
+/* Relative times: fragments show absolute UTC times (they must not go stale between
+   rewrites); here each <time datetime> on the page, including in fragments swapped in
+   later, reads "3 hours ago", with the absolute time as its title, and is kept current. */
+(() => {
+  "use strict";
+
+  const REFRESH_MS = 60_000;
+  const UNITS = [["year", 31_536_000], ["month", 2_592_000], ["week", 604_800],
+    ["day", 86_400], ["hour", 3_600], ["minute", 60]];
+  const words = new Intl.RelativeTimeFormat(document.documentElement.lang || "en",
+    { numeric: "always" });
+
+  function relativeTime(when, now) {
+    const seconds = Math.round((when - now) / 1000);
+    for (const [unit, size] of UNITS) {
+      if (Math.abs(seconds) >= size) return words.format(Math.trunc(seconds / size), unit);
+    }
+    return "just now";
+  }
+
+  function showRelative(el, now) {
+    const when = Date.parse(el.dateTime);
+    if (Number.isNaN(when)) return;
+    if (!el.dataset.absolute) {
+      el.dataset.absolute = el.textContent;
+      el.title = el.textContent;
+    }
+    const text = relativeTime(when, now);
+    if (el.textContent !== text) el.textContent = text;  // unchanged text: no mutation
+  }
+
+  function showAllRelative(root) {
+    const now = Date.now();
+    for (const el of root.querySelectorAll("time[datetime]")) showRelative(el, now);
+  }
+
+  function onAdded(mutations) {
+    const now = Date.now();
+    for (const mutation of mutations) {
+      for (const node of mutation.addedNodes) {
+        if (node.nodeType !== Node.ELEMENT_NODE) continue;
+        if (node.matches("time[datetime]")) showRelative(node, now);
+        else for (const el of node.querySelectorAll("time[datetime]")) showRelative(el, now);
+      }
+    }
+  }
+
+  showAllRelative(document);
+  new MutationObserver(onAdded).observe(document.body, { childList: true, subtree: true });
+  setInterval(() => { if (!document.hidden) showAllRelative(document); }, REFRESH_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) showAllRelative(document);
+  });
+})();

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from hubs import quarantine
 from hubs.activity import concerned_hubs
 from hubs.admission import Door, Refused
-from hubs.clock import data_now
+from hubs.clock import data_now, today
 from hubs.db import UNAVAILABLE, open_engine, require_hubs, session_factory
 from hubs.directory import DatabaseDirectory
 from hubs.events import Event, RawMessage, Rejected
@@ -101,6 +101,8 @@ class Watcher:
         self.pruned = -options.prune_every  # prune when the first batch is done
         self.faults = 0  # infrastructure faults in a row, for the backoff
         self.source_name = "bus"
+        self.day = today(renderer.now)
+        """The data clock's day that the daily widgets' fragments show."""
 
     def report_gap(self) -> None:
         """A source without redelivery (fedmsg) loses what was sent while we were down."""
@@ -258,6 +260,8 @@ class Watcher:
             self.sync_config()
         dirty, matched = self._match(session, events)
         self._refresh(session, dirty, changed_hubs, self._fed(session, events))
+        if today(self.renderer.now) != self.day:
+            self._turn_day()
         written = time.time()
         for event in matched:
             self.metrics.latency.observe(max(0.0, written - event.timestamp.timestamp()))
@@ -328,6 +332,26 @@ class Watcher:
             for instance in hits:
                 dirty.setdefault(instance.hub, set()).add(instance.id)
         return dirty, matched
+
+    def _turn_day(self) -> None:
+        """Re-render every instance of a daily widget, a chunk of hubs per session: the data
+        clock entered a new UTC day, and their windows moved whether or not a message
+        touched them."""
+        daily = sorted(name for name, widget in self.registry.widgets.items() if widget.daily)
+        with self.sessions() as session:
+            rows = session.execute(select(WidgetInstance.hub_id, WidgetInstance.id)
+                                   .where(WidgetInstance.plugin.in_(daily)))
+            by_hub: dict[int, set[int]] = {}
+            for hub_id, instance_id in rows:
+                by_hub.setdefault(hub_id, set()).add(instance_id)
+        log.info("The data clock entered %s: re-rendering the daily widgets of %d hubs",
+                 today(self.renderer.now).date().isoformat(), len(by_hub))
+        hub_ids = sorted(by_hub)
+        for start in range(0, len(hub_ids), INDEX_CHUNK):
+            with self.sessions() as session:
+                for hub in self._hubs(session, hub_ids[start:start + INDEX_CHUNK]):
+                    self._write(session, hub, by_hub[hub.id])
+        self.day = today(self.renderer.now)  # only now: a fault midway turns it again
 
     def _check(self, event: Event, instance: WidgetInstance) -> bool:
         widget = self.registry.widgets[instance.plugin]

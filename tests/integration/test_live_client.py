@@ -575,6 +575,27 @@ def test_badge_says_out_of_date_when_nothing_is_confirmed(site, server, page):
     assert badge_says(page, "polling") == "Updates every 0.5 s"
 
 
+def test_times_say_how_long_ago_by_the_readers_clock_and_keep_up(site, server, page):
+    """Assert each <time> reads how long ago by the reader's clock, its absolute time as its
+    title: as built, a minute later, and in a fragment swapped in afterwards."""
+    badges = badges_widget(site)
+    award(site, server, "Tester")  # at T0, 2 Nov 2026, 12:00 UTC
+    page.clock.install(time=T0 + timedelta(hours=3))
+    open_live(page, server, USER)
+    latest = page.locator(f"#widget-{badges} .badges-total time")
+    assert latest.inner_text() == "3 hours ago"
+    assert latest.get_attribute("title") == "2 Nov 2026, 12:00 UTC"
+    page.clock.run_for(60 * 60 * 1000)
+    assert latest.inner_text() == "4 hours ago"
+
+    versions = award(site, server, "Mentor")  # at T0 + 1 day
+    page.clock.fast_forward("20:30:00")
+    publish(server, versions, badges)
+    wait_for_version(page, badges, versions["widgets"][badges])
+    assert latest.inner_text() == "30 minutes ago"
+    assert latest.get_attribute("title") == "3 Nov 2026, 12:00 UTC"
+
+
 def test_hostile_note_arrives_inert(site, server, page):
     """Assert markup that would run script, arriving through a live update, runs none."""
     ids = widget_ids(site)

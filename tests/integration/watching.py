@@ -29,10 +29,11 @@ HUBSGEN = Path(sys.executable).parent / "hubsgen"
 Snapshot = dict[str, tuple[bytes, int]]
 
 
-def run_hubsgen(*args: str, cwd: Path) -> str:
-    """Run ``hubsgen ARGS`` to completion; fail with its output unless it exits 0."""
+def run_hubsgen(*args: str, cwd: Path, timeout: float = 120) -> str:
+    """Run ``hubsgen ARGS`` to completion, within *timeout* seconds on an idle machine; fail
+    with its output unless it exits 0."""
     done = subprocess.run([str(HUBSGEN), *args], cwd=cwd, env=_environment(cwd),
-                          capture_output=True, text=True, timeout=seconds(120), check=False)
+                          capture_output=True, text=True, timeout=seconds(timeout), check=False)
     if done.returncode != 0:
         pytest.fail(f"hubsgen {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
     return done.stdout

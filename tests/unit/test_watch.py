@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hubs.models import Hub, Membership
-from hubs.testing import T0, fedmsg_envelope
+from hubs.settings import load_settings
+from hubs.testing import T0, add_events, add_hub, fedmsg_envelope, make_engine
 from hubsgen.cli import cli
 from hubsgen.demo import messages
-from tests.sites import award, replay, widget_id
+from tests.sites import Site, award, replay, widget_id
 
 
 @pytest.fixture
@@ -109,3 +111,26 @@ def test_irc_nicks_are_stored_as_the_account_the_directory_names(site, tmp_path)
         message = s.scalar(select(Message).where(Message.msg_id == "m-nick"))
         assert message.names(TagKind.USER) == ["ralph"]
         assert message.summary.startswith("ralph started meeting")
+
+
+def test_a_new_utc_day_rerenders_daily_widgets_no_message_touched(sqlite_url, tmp_path):
+    """Assert a message for ralph on the next day takes the meeting that day left behind off
+    designteam's calendar: the meetings widget is daily, and designteam heard nothing."""
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        add_hub(s, "ralph", user_hub=True, widgets=[("badges", {"username": "ralph"})])
+        add_hub(s, "designteam", members={"owner": ["duffy"]}, widgets=[("meetings", {})])
+        add_events(s, [messages.meeting_scheduled(
+            T0 - timedelta(days=3), "duffy", "designteam", 7, "Icon review",
+            T0 + timedelta(hours=2), 60, "#fedora-design", "")])
+        s.commit()
+    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
+    assert site.build().failures == []
+    meetings = widget_id(site, "designteam", "meetings")
+    assert "Icon review" in site.fragment("designteam", meetings)["html"]
+
+    replay(site, tmp_path, award(0.4))  # 2 Nov, 21:36: the meeting is still today's
+    assert "Icon review" in site.fragment("designteam", meetings)["html"]
+    replay(site, tmp_path, award(1))
+    assert "Icon review" not in site.fragment("designteam", meetings)["html"]
+    engine.dispose()

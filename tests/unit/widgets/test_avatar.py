@@ -19,7 +19,7 @@ def test_avatar_of_a_user_hub_shows_its_user(session):
     html = fragment.html
     assert "s=128" in html and 'width="128" height="128"' in html
     assert 'href="https://accounts.fedoraproject.org/user/ralph/"' in html
-    assert "Member since" in html and "4 Nov 2016" in html
+    assert 'Joined <time datetime="2016-11-04T12:00:00Z">4 Nov 2016, 12:00 UTC</time>' in html
     assert 'class="panel' not in html
 
 

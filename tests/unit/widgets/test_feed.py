@@ -49,9 +49,8 @@ def test_feed_lists_the_newest_messages_about_people_and_group(session):
     assert "Recent activity" in html
     assert 'href="https://badges.fedoraproject.org/badge/artboard-artist-i"' in html
     assert 'src="https://apps.fedoraproject.org/img/icons/badges.png" alt=""' in html
-    assert "1 hour ago" in html and "2 days ago" in html
-    assert 'title="2 Nov 2026, 11:00 UTC"' in html
-    assert 'datetime="2026-11-02T11:00:00+00:00"' in html
+    assert '<time datetime="2026-11-02T11:00:00Z">2 Nov 2026, 11:00 UTC</time>' in html
+    assert '<time datetime="2026-10-31T12:00:00Z">31 Oct 2026, 12:00 UTC</time>' in html
     assert "pagure" not in html  # pingou's build concerns nobody on the hub
 
 

@@ -42,7 +42,7 @@ def test_rules_shows_links_owners_and_the_latest_minutes(session):
     html = fragment.html
     assert 'href="https://docs.fedoraproject.org/en-US/design/"' in html
     assert ">Thursdays 15:00 UTC in #fedora-design</a>" in html
-    assert "1 week ago" in html
+    assert '<time datetime="2026-10-26T12:00:00Z">26 Oct 2026, 12:00 UTC</time>' in html
     assert "Older meeting" not in html
     assert "ryanlerch" not in html
     assert html.count('class="avatar"') == 2
