@@ -278,7 +278,7 @@ class Renderer:
         *seq* is the versions.json state it shows."""
         columns = {c.value: [f for f in fragments if f.column == c.value] for c in Column}
         html = self._template("hub.html").render(hub=hub, columns=columns, seq=seq,
-                                                        root="../")
+                                                 root="../")
         return html.encode()
 
     def render_feeds(self, session: Session, hubs: Sequence[Hub]) -> dict[int, bytes]:

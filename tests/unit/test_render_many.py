@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, selectinload
 
+from hubs.defaults import team_widgets, user_widgets
 from hubs.demo import messages
 from hubs.demo.population import populate_demo
 from hubs.errors import WidgetError
@@ -23,6 +24,8 @@ from hubs.render import Fragment
 from hubs.testing import T0, add_events, add_hub, make_engine, make_renderer
 from hubs.validators import boolean
 from hubs.widget import Argument, BulkContext, ConfiguredInstance, Hint, Panel, Widget
+from hubsgen.hubwriter import HubWriter
+from hubsgen.output import Output
 from widgets._user import known_users
 
 
@@ -168,3 +171,28 @@ def test_the_demo_renders_the_same_in_one_batch_as_one_instance_at_a_time(reques
     assert len(together) == len(instances) > 100
     assert {i: f.to_json() for i, f in together.items()
             } == {i: f.to_json() for i, f in alone.items()}
+
+
+@pytest.mark.parametrize("team", [False, True], ids=["people", "teams"])
+def test_writing_a_chunk_of_default_hubs_runs_the_same_statements_for_any_size(
+        engine, session, tmp_path, team):
+    """Every built-in widget on a default hub, and the hub's feed, load a chunk at once."""
+    for i in range(30):
+        name = f"hub{i:02d}"
+        widgets = team_widgets(name) if team else user_widgets(name)
+        add_hub(session, name, user_hub=not team, members={"owner": [f"owner{i}"]} if team
+                else None, widgets=widgets)
+    add_events(session, [messages.wiki_edit(T0 - timedelta(days=1), "hub03", "Design"),
+                         messages.wiki_edit(T0 - timedelta(days=2), "owner3", "Design")])
+    session.commit()
+    writer = HubWriter(make_renderer(T0), Output(tmp_path / "build"))
+    counts = []
+    for size in (4, 30):
+        hubs = list(session.scalars(select(Hub).where(Hub.name < f"hub{size:02d}")
+                                    .order_by(Hub.name).options(selectinload(Hub.widgets),
+                                                                selectinload(Hub.memberships))))
+        with statements(engine) as seen:
+            result = writer.write_hubs(session, hubs)
+        assert (result.hubs, result.failures) == (size, [])
+        counts.append(len(seen))
+    assert counts[0] == counts[1] <= 20
