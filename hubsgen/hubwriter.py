@@ -18,6 +18,10 @@ from hubsgen.output import TEMP_PREFIX, Output
 
 log = logging.getLogger(__name__)
 
+HUBS_AT_ONCE = 25
+"""Hubs whose widgets load their data together: enough to amortise each query, few enough
+that a message concerning a thousand hubs keeps queries and memory small."""
+
 
 @dataclass
 class HubResult:
@@ -72,9 +76,17 @@ class HubWriter:
 
     def write_hubs(self, session: Session, hubs: Sequence[Hub],
                    only: Mapping[int, Collection[int]] | None = None) -> HubResult:
-        """Write *hubs* (a build chunk, a watch batch) as write_hub does, their widgets
-        rendered together so each widget loads its data once; *only* maps a hub's id to the
-        instances to render (a hub it does not name renders none)."""
+        """Write *hubs* (a build chunk, a watch batch) as write_hub does, the widgets of
+        every HUBS_AT_ONCE hubs rendered together so each widget loads their data at once;
+        *only* maps a hub's id to the instances to render (a hub it does not name renders
+        none)."""
+        result = HubResult()
+        for start in range(0, len(hubs), HUBS_AT_ONCE):
+            result.add(self._write_together(session, hubs[start:start + HUBS_AT_ONCE], only))
+        return result
+
+    def _write_together(self, session: Session, hubs: Sequence[Hub],
+                        only: Mapping[int, Collection[int]] | None) -> HubResult:
         plans = []
         for hub in hubs:
             chosen = None if only is None else only.get(hub.id, ())
