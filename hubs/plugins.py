@@ -62,9 +62,11 @@ def _load(ep: EntryPoint) -> Widget:
         raise PluginError(f"{culprit}: is a {type(widget).__name__}, not a hubs.widget.Widget")
     if widget.name != ep.name:
         raise PluginError(f"{culprit}: the Widget is named {widget.name!r}, not {ep.name!r}")
-    for piece in ("data", "should_invalidate"):
-        if not callable(getattr(widget, piece)):
-            raise PluginError(f"{culprit}: {piece} is not a function")
+    if not callable(widget.should_invalidate):
+        raise PluginError(f"{culprit}: should_invalidate is not a function")
+    loader = "load" if widget.load is not None else "data"
+    if not callable(getattr(widget, loader)):
+        raise PluginError(f"{culprit}: {loader} is not a function")
     if not isinstance(widget.hint, Hint):
         raise PluginError(f"{culprit}: hint is not a hubs.widget.Hint")
     if not widget.template:

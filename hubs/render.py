@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,14 +16,14 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from hubs import filters
-from hubs.atom import hub_feed
+from hubs.atom import hub_feeds
 from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError, WidgetError
 from hubs.models import Column, Hub, WidgetInstance
 from hubs.plugins import Registry
 from hubs.services import Services
 from hubs.settings import DEFAULT_SITE_URL, LiveSettings
-from hubs.widget import DataContext
+from hubs.widget import BulkContext, ConfiguredInstance, DataContext, Widget
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,17 @@ def version_of(html: str, data_json: str, error: str | None) -> str:
     return hashlib.sha256(document.encode()).hexdigest()[:16]
 
 
+def _widget_error(instance: WidgetInstance, e: Exception) -> WidgetError:
+    """*e* as the error of *instance*: a HubsError already names it."""
+    if isinstance(e, WidgetError):
+        return e
+    message = str(e) if isinstance(e, HubsError) else (
+        f"widget {instance.key} ({instance.plugin}): {type(e).__name__}: {e}")
+    error = WidgetError(message)
+    error.__cause__ = e
+    return error
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, allow_nan=False,
                       separators=(",", ":"))
@@ -126,7 +137,7 @@ class Renderer:
 
     def __init__(self, registry: Registry, services: Services, now: datetime,
                  static_urls: Mapping[str, str], live: LiveSettings | None = None,
-                 site_url: str = DEFAULT_SITE_URL) -> None:
+                 site_url: str = DEFAULT_SITE_URL, reload_templates: bool = False) -> None:
         self.registry = registry
         self.services = services
         self.now = now
@@ -140,7 +151,9 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=reload_templates,
         )
+        self._compiled: dict[str, jinja2.Template] = {}
         filters.install(self.env)
         self.env.globals["static"] = lambda name: static_urls[name]
         self.env.globals["live"] = live or LiveSettings()
@@ -160,31 +173,101 @@ class Renderer:
 
     def render_instance(self, session: Session, instance: WidgetInstance) -> Fragment:
         """Render one instance; raise WidgetError saying which instance failed and why."""
-        hub = instance.hub
+        outcome = self.render_many(session, [instance])[instance.id]
+        if isinstance(outcome, WidgetError):
+            raise outcome
+        return outcome
+
+    def render_many(self, session: Session, instances: Sequence[WidgetInstance]
+                    ) -> dict[int, Fragment | WidgetError]:
+        """Render *instances* (a build chunk, a watch batch), by id: a fragment, or the error
+        naming the instance that failed. Each widget loads the data of all its instances at
+        once; a database outage is raised, not blamed on a widget."""
+        outcomes: dict[int, Fragment | WidgetError] = {}
+        batches: dict[str, list[ConfiguredInstance]] = {}
+        for instance in instances:
+            try:
+                widget = self.registry.get(instance.plugin, instance.key)
+                config = widget.validate_config(instance.config, instance.key)
+            except Exception as e:  # noqa: BLE001 - blamed on this instance alone
+                outcomes[instance.id] = _widget_error(instance, e)
+                continue
+            batches.setdefault(widget.name, []).append(ConfiguredInstance(instance, config))
+        bulk = BulkContext(session, self.now, self.services)
+        for name, batch in batches.items():
+            widget = self.registry.widgets[name]
+            for item, data in self._load(widget, bulk, batch):
+                outcomes[item.id] = (data if isinstance(data, WidgetError)
+                                     else self._fragment(widget, item, data))
+        return {instance.id: outcomes[instance.id] for instance in instances}
+
+    def _load(self, widget: Widget, bulk: BulkContext, batch: list[ConfiguredInstance]
+              ) -> Iterator[tuple[ConfiguredInstance, dict[str, Any] | WidgetError]]:
+        """Each instance's data, or its error: a failing batch is loaded again one instance at
+        a time, so only the instances that fail alone are blamed."""
+        if widget.load is None:
+            yield from ((item, self._data_of(widget, bulk, item)) for item in batch)
+            return
         try:
-            widget = self.registry.get(instance.plugin, instance.key)
-            config = widget.validate_config(instance.config, instance.key)
-            ctx = DataContext(session, instance, config, self.now, self.services)
-            data = widget.data(ctx)
+            loaded = widget.load(bulk, batch)
+        except UNAVAILABLE:
+            raise
+        except Exception as e:  # noqa: BLE001 - retried per instance just below
+            if len(batch) == 1:
+                yield batch[0], _widget_error(batch[0].instance, e)
+                return
+            log.warning("Loading %d %s widgets at once failed (%s: %s); loading each alone",
+                        len(batch), widget.name, type(e).__name__, e)
+            for item in batch:
+                yield from self._load(widget, bulk, [item])
+            return
+        for item in batch:
+            data = loaded.get(item.id)
+            yield item, data if data is not None else _widget_error(
+                item.instance, LookupError("its batch loader returned no data for it"))
+
+    @staticmethod
+    def _data_of(widget: Widget, bulk: BulkContext,
+                 item: ConfiguredInstance) -> dict[str, Any] | WidgetError:
+        assert widget.data is not None
+        try:
+            return widget.data(DataContext(bulk.session, item.instance, item.config, bulk.now,
+                                           bulk.services))
+        except UNAVAILABLE:
+            raise
+        except Exception as e:  # noqa: BLE001 - blamed on this instance alone
+            return _widget_error(item.instance, e)
+
+    def _fragment(self, widget: Widget, item: ConfiguredInstance,
+                  data: dict[str, Any]) -> Fragment | WidgetError:
+        instance, config = item.instance, item.config
+        try:
             data_json = _dumps(data)  # refuse non-JSON data here, not when the file is written
-            body = self.env.get_template(WIDGET_PREFIX + widget.name).render(
-                data=data, hub=hub, config=config, instance=instance)
-            html = self.env.get_template("panel.html").render(
+            body = self._template(WIDGET_PREFIX + widget.name).render(
+                data=data, hub=instance.hub, config=config, instance=instance)
+            html = self._template("panel.html").render(
                 title=widget.title(config), plugin=widget.name, body=Markup(body),
                 widget_id=instance.id)
-        except HubsError as e:
-            raise WidgetError(str(e)) from e
         except UNAVAILABLE:
-            raise  # not the widget's fault: whoever asked retries when the database is back
-        except Exception as e:
-            raise WidgetError(
-                f"widget {instance.key} ({instance.plugin}): {type(e).__name__}: {e}") from e
-        return Fragment(instance.id, hub.name, instance.plugin, instance.column,
+            raise
+        except Exception as e:  # noqa: BLE001 - blamed on this instance alone
+            return _widget_error(instance, e)
+        return Fragment(instance.id, instance.hub.name, instance.plugin, instance.column,
                         version_of(html, data_json, None), html, data, data_json=data_json)
+
+    def _template(self, name: str) -> jinja2.Template:
+        """Compiled once per renderer, unless templates reload on edit (the dev server):
+        Jinja2's own cache re-checks the loaders on every call."""
+        if self.env.auto_reload:
+            return self.env.get_template(name)
+        template = self._compiled.get(name)
+        if template is None:
+            template = self._compiled[name] = self.env.get_template(name)
+        return template
 
     def error_fragment(self, instance: WidgetInstance, error: str) -> Fragment:
         """What a failed instance shows when it has no last good fragment to keep."""
-        html = self.env.get_template("error_panel.html").render(
+        html = self._template("error_panel.html").render(
             plugin=instance.plugin, error=error)
         return Fragment(instance.id, instance.hub.name, instance.plugin, instance.column,
                         version_of(html, "{}", error), html, {}, error)
@@ -193,22 +276,23 @@ class Renderer:
         """The complete hub page: every widget's HTML inline, so it works without JavaScript;
         *seq* is the versions.json state it shows."""
         columns = {c.value: [f for f in fragments if f.column == c.value] for c in Column}
-        html = self.env.get_template("hub.html").render(hub=hub, columns=columns, seq=seq,
-                                                        root="../")
+        html = self._template("hub.html").render(hub=hub, columns=columns, seq=seq,
+                                                 root="../")
         return html.encode()
 
-    def render_feed(self, session: Session, hub: Hub) -> bytes:
-        """build/<hub>/feed.atom: the hub's messages up to the data clock."""
-        return hub_feed(session, hub, self.now, self.site_url)
+    def render_feeds(self, session: Session, hubs: Sequence[Hub]) -> dict[int, bytes]:
+        """build/<hub>/feed.atom of each of *hubs*, by hub id: its messages up to the data
+        clock, for all the hubs in a constant number of queries."""
+        return hub_feeds(session, hubs, self.now, self.site_url) if hubs else {}
 
     def render_directory(self, hubs: Sequence[Hub]) -> bytes:
         """build/index.html: every hub, teams first, then people."""
         teams = [h for h in hubs if not h.user_hub]
         people = [h for h in hubs if h.user_hub]
-        page = self.env.get_template("index.html").render(teams=teams, people=people, root="")
+        page = self._template("index.html").render(teams=teams, people=people, root="")
         return page.encode()
 
     def render_not_found(self) -> bytes:
         """build/404.html: nginx serves it for any missing path, at any depth, so its links
         start at the site root."""
-        return self.env.get_template("404.html").render(root="/").encode()
+        return self._template("404.html").render(root="/").encode()

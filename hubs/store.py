@@ -8,11 +8,25 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, and_, bindparam, delete, false, or_, select
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from hubs.events import Event
-from hubs.models import Hub, Message, MessageTag, Role, TagKind
+from hubs.models import Hub, Membership, Message, MessageTag, Role, TagKind
 
 
 def record(session: Session, events: Sequence[Event]) -> list[Message]:
@@ -190,3 +204,73 @@ def message_view(message: StoredMessage) -> dict[str, Any]:
         "usernames": message.names(TagKind.USER),
         "packages": message.names(TagKind.PACKAGE),
     }
+
+
+def messages_tagged(messages: Sequence[StoredMessage], kind: TagKind,
+                    names: Collection[str]) -> dict[str, list[StoredMessage]]:
+    """*messages* (loaded with their tags) by the names of *kind* they carry, in their order:
+    one find_messages for a whole chunk, shared out per person."""
+    wanted = set(names)
+    by_name: dict[str, list[StoredMessage]] = {name: [] for name in wanted}
+    for message in messages:
+        for name in message.names(kind):
+            if name in wanted:
+                by_name[name].append(message)
+    return by_name
+
+
+def hub_tags() -> Select[Any]:
+    """(hub_id, kind, name) of what each hub of the bound ``hub_ids`` follows, as hub_people
+    and hub_groups say: a user hub its user; a team hub its owners and members, and its group."""
+    ids: BindParameter[int] = bindparam("hub_ids", expanding=True)
+    team = and_(Hub.id.in_(ids), ~Hub.user_hub)
+    people = (select(Hub.id.label("hub_id"), literal(TagKind.USER.value).label("kind"),
+                     Membership.username.label("name"))
+              .join(Membership, Membership.hub_id == Hub.id)
+              .where(team, Membership.role.in_([Role.OWNER.value, Role.MEMBER.value])))
+    group = select(Hub.id, literal(TagKind.GROUP.value), Hub.name).where(team)
+    user = select(Hub.id, literal(TagKind.USER.value), Hub.name).where(Hub.id.in_(ids),
+                                                                        Hub.user_hub)
+    return union_all(people, group, user)  # type: ignore[return-value]
+
+
+def hub_messages() -> Select[Any]:
+    """Distinct (hub_id, message_id) of the messages the history of each hub of the bound
+    ``hub_ids`` joins; a caller may narrow it by MessageTag.timestamp."""
+    who = hub_tags().subquery("who")
+    return (select(who.c.hub_id, MessageTag.message_id).distinct()
+            .join(MessageTag, and_(MessageTag.kind == who.c.kind, MessageTag.name == who.c.name)))
+
+
+def newest_per_hub(connection: Connection, hub_ids: Collection[int], until: datetime,
+                   limit: int) -> dict[int, list[StoredMessage]]:
+    """Each hub's newest *limit* messages up to *until* with their tags, as find_messages
+    gives them per hub, in two statements for all the hubs (ROW_NUMBER() per hub)."""
+    params = {"hub_ids": sorted(hub_ids), "until": until, "limit": limit}
+    rows = connection.execute(_newest_per_hub_query(), params).all()
+    tags: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
+    if tags:
+        for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": sorted(tags)}):
+            tags[message_id].append((kind, name))
+    newest: dict[int, list[StoredMessage]] = {hub_id: [] for hub_id in hub_ids}
+    for hub_id, message_id, *values in rows:
+        message = StoredMessage(message_id, *values)
+        newest[hub_id].append(dataclasses.replace(message, tags=tuple(tags[message_id])))
+    return newest
+
+
+@functools.cache
+def _newest_per_hub_query() -> Select[Any]:
+    """Ranks ids and times only, then reads the winners: ranking whole rows (bodies and all)
+    cost SQLite more than the per-hub queries it replaces."""
+    hits = hub_messages().subquery("hits")
+    until = bindparam("until", type_=Message.timestamp.type)
+    rank = func.row_number().over(partition_by=hits.c.hub_id,
+                                  order_by=(Message.timestamp.desc(), Message.id.desc()))
+    ranked = (select(hits.c.hub_id, hits.c.message_id, rank.label("rank"))
+              .join_from(hits, Message, Message.id == hits.c.message_id)
+              .where(Message.timestamp <= until).subquery("ranked"))
+    return (select(ranked.c.hub_id, *_MESSAGE_COLUMNS)
+            .join_from(ranked, Message, Message.id == ranked.c.message_id)
+            .where(ranked.c.rank <= bindparam("limit"))
+            .order_by(ranked.c.hub_id, ranked.c.rank))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hubs.bodies import BodyReader
 from hubs.errors import ConfigError
@@ -13,6 +13,7 @@ from hubs.events import Event
 from hubs.validators import Validator
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from hubs.models import Hub, WidgetInstance
@@ -62,17 +63,73 @@ class DataContext:
         return self.instance.hub
 
 
-DataFunction = Callable[[DataContext], dict[str, Any]]
-Check = Callable[[Event, "WidgetInstance"], bool]
+@dataclass(frozen=True)
+class ConfiguredInstance:
+    """One instance in a batch, with its validated configuration."""
+
+    instance: WidgetInstance
+    config: Mapping[str, Any]
+
+    @property
+    def id(self) -> int:
+        return self.instance.id
+
+    @property
+    def hub(self) -> Hub:
+        return self.instance.hub
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
+class BulkContext:
+    """What a batch loader may use for a whole chunk of instances (a build chunk, a watch
+    batch); rows looked up through it are shared by every loader of that chunk."""
+
+    session: Session
+    now: datetime
+    services: Services
+    _found: dict[tuple[str, Hashable], Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def connection(self) -> Connection:
+        """For Core statements: the ORM's execute path costs more than a small query."""
+        return self.session.connection()
+
+    def lookup(self, kind: str, keys: Iterable[K],
+               load: Callable[[Connection, list[K]], Mapping[K, V]]) -> dict[K, V]:
+        """The rows of *keys* that exist, *load* asked once for those no loader of this chunk
+        asked for yet: the about and avatar widgets of one hub read the same user."""
+        wanted = list(dict.fromkeys(keys))
+        missing = [key for key in wanted if (kind, key) not in self._found]
+        if missing:
+            loaded = load(self.connection, missing)
+            for key in missing:
+                self._found[kind, key] = loaded.get(key)
+        return {key: self._found[kind, key] for key in wanted
+                if self._found[kind, key] is not None}
+
+
+DataFunction = Callable[[DataContext], dict[str, Any]]
+BatchLoader = Callable[[BulkContext, Sequence[ConfiguredInstance]], Mapping[int, dict[str, Any]]]
+"""Each instance's data by instance id, for many instances in a constant number of queries."""
+Check = Callable[[Event, "WidgetInstance"], bool]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Widget:
     name: str
     template: str
-    data: DataFunction
     should_invalidate: Check
     hint: Hint
+    data: DataFunction | None = None
+    """The simple form: one instance's data."""
+    load: BatchLoader | None = None
+    """The batch form, for widgets on every hub, used instead of *data*: the data of many
+    instances at once. The renderer calls it once per chunk, and again with each instance
+    alone if it fails, so one bad instance fails alone."""
     arguments: tuple[Argument, ...] = ()
     chrome: Panel | None = None
     description: str = ""
@@ -86,6 +143,12 @@ class Widget:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "argument_names", frozenset(a.name for a in self.arguments))
+
+    @property
+    def module(self) -> str:
+        """The module that loads the widget's data, where its code lives."""
+        loader = self.load or self.data
+        return str(getattr(loader, "__module__", ""))
 
     def validate_config(self, raw: Mapping[str, Any], where: str = "") -> dict[str, Any]:
         """Apply defaults and validators; refuse unknown or invalid arguments, naming them."""

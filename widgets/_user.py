@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import Connection, Row, select
+
 from hubs.errors import ConfigError
-from hubs.models import WidgetInstance
+from hubs.models import User, WidgetInstance
+from hubs.widget import BulkContext
 
 
 def known_subject(instance: WidgetInstance, config: Mapping[str, Any]) -> str | None:
@@ -32,3 +35,15 @@ def subject_names(instance: WidgetInstance) -> list[str]:
     """For a Hint: the one username whose messages may change this instance."""
     username = known_subject(instance, instance.config)
     return [username] if username else []
+
+
+def users_named(connection: Connection, names: list[str]) -> dict[str, Row[Any]]:
+    """The users Hubs knows among *names* (username, fullname, created), in one query."""
+    query = select(User.username, User.fullname, User.created).where(User.username.in_(names))
+    rows: list[Row[Any]] = list(connection.execute(query))
+    return {row.username: row for row in rows}
+
+
+def known_users(ctx: BulkContext, names: Iterable[str]) -> dict[str, Row[Any]]:
+    """Users by name, each read once per chunk whichever widget asks first."""
+    return ctx.lookup("user", names, users_named)

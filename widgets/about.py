@@ -2,30 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Row
+
 from hubs.markdown import render_markdown
-from hubs.models import User
 from hubs.validators import text
-from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
+from hubs.widget import (
+    CONFIG_TOPICS,
+    Argument,
+    BulkContext,
+    ConfiguredInstance,
+    Hint,
+    Panel,
+    Widget,
+    hub_reconfigured,
+)
+from widgets._user import known_users
 
 
-def about_data(ctx: DataContext) -> dict[str, Any]:
-    """The text (falling back to the hub's summary) and, on a user hub, the user's name and age."""
-    source = ctx.config["text"] or ctx.hub.summary
+def about_many(ctx: BulkContext, batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """The text (falling back to the hub's summary) and, on a user hub, the user's name and
+    age: the users of the whole chunk in one query."""
+    users = known_users(ctx, [item.hub.name for item in batch if item.hub.user_hub])
+    return {item.id: _about(item, users.get(item.hub.name) if item.hub.user_hub else None)
+            for item in batch}
+
+
+def _about(item: ConfiguredInstance, user: Row[Any] | None) -> dict[str, Any]:
+    source = item.config["text"] or item.hub.summary
     person = None
-    if ctx.hub.user_hub:
-        user = ctx.session.get(User, ctx.hub.name)
-        if user is not None:
-            person = {"username": user.username, "fullname": user.fullname,
-                      "joined": user.created.isoformat()}
+    if user is not None:
+        person = {"username": user.username, "fullname": user.fullname,
+                  "joined": user.created.isoformat()}
     return {"html": render_markdown(source) if source.strip() else "", "person": person}
 
 
 WIDGET = Widget(
     name="about",
     template="about.html",
-    data=about_data,
+    load=about_many,
     hint=Hint(topics=CONFIG_TOPICS),
     should_invalidate=hub_reconfigured,
     arguments=(

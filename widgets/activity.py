@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, select
 
-from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
-from hubs.models import Message, MessageTag, TagKind
-from hubs.store import Concerning, concerning_ids, hub_people
+from hubs.activity import ACTIVITY_HINT, activity_changed
+from hubs.models import Message, MessageTag
+from hubs.store import hub_messages
 from hubs.validators import integer, text
-from hubs.widget import Argument, DataContext, Panel, Widget
+from hubs.widget import Argument, BulkContext, ConfiguredInstance, Panel, Widget
 
 WIDTH = 240
 """The chart's viewBox width: fixed, so labels keep their size whatever the number of weeks."""
@@ -30,28 +31,30 @@ def week_starts(now: datetime, weeks: int) -> list[datetime]:
     return [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
 
 
-def weekly_counts(ctx: DataContext, starts: list[datetime]) -> list[int]:
-    """Messages per week in one query: a CASE puts each message in its week, GROUP BY counts."""
-    who = Concerning.of(hub_people(ctx.hub), hub_groups(ctx.hub))
-    params = who.params | {f"start_{i}": start for i, start in enumerate(starts)}
-    counts = [0] * len(starts)
-    query = _weekly_query(who.kinds, len(starts))
-    for index, count in ctx.session.connection().execute(query, params | {"now": ctx.now}):
-        counts[index] = count
+def weekly_counts(ctx: BulkContext, hub_ids: Collection[int],
+                  starts: list[datetime]) -> dict[int, list[int]]:
+    """Messages per hub and week in one query: a CASE puts each message in its week, GROUP BY
+    counts, for all the hubs of a chunk at once."""
+    counts = {hub_id: [0] * len(starts) for hub_id in hub_ids}
+    params: dict[str, Any] = {f"start_{i}": start for i, start in enumerate(starts)}
+    params |= {"now": ctx.now, "hub_ids": sorted(hub_ids)}
+    for hub_id, index, count in ctx.connection.execute(_weekly_query(len(starts)), params):
+        counts[hub_id][index] = count
     return counts
 
 
 @functools.cache
-def _weekly_query(kinds: tuple[TagKind, ...], weeks: int) -> Select[int, int]:
-    """One statement per number of weeks, the week starts bound at execution."""
+def _weekly_query(weeks: int) -> Select[int, int, int]:
+    """One statement per number of weeks, the week starts and hubs bound at execution."""
     starts = [bindparam(f"start_{i}", type_=Message.timestamp.type) for i in range(weeks)]
     week = case(*[(Message.timestamp >= starts[i], i) for i in reversed(range(weeks))])
     now = bindparam("now", type_=Message.timestamp.type)
     # Tags carry the message time, so the window narrows the tag index scan too.
-    ids = concerning_ids(kinds).where(MessageTag.timestamp.between(starts[0], now))
-    return (select(week.label("week"), func.count())
-            .where(Message.id.in_(ids), Message.timestamp.between(starts[0], now))
-            .group_by(week))
+    hits = hub_messages().where(MessageTag.timestamp.between(starts[0], now)).subquery("hits")
+    return (select(hits.c.hub_id, week.label("week"), func.count())
+            .select_from(hits.join(Message, Message.id == hits.c.message_id))
+            .where(Message.timestamp.between(starts[0], now))
+            .group_by(hits.c.hub_id, week))
 
 
 def bars(starts: list[datetime], counts: list[int]) -> list[dict[str, Any]]:
@@ -71,9 +74,21 @@ def bars(starts: list[datetime], counts: list[int]) -> list[dict[str, Any]]:
     return weeks
 
 
-def activity_data(ctx: DataContext) -> dict[str, Any]:
-    starts = week_starts(ctx.now, ctx.config["weeks"])
-    counts = weekly_counts(ctx, starts)
+def activity_many(ctx: BulkContext,
+                  batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """One grouped query per number of weeks charted, for all the hubs of the chunk."""
+    by_weeks: dict[int, list[ConfiguredInstance]] = {}
+    for item in batch:
+        by_weeks.setdefault(item.config["weeks"], []).append(item)
+    data: dict[int, dict[str, Any]] = {}
+    for weeks, items in by_weeks.items():
+        starts = week_starts(ctx.now, weeks)
+        counts = weekly_counts(ctx, {item.hub.id for item in items}, starts)
+        data |= {item.id: _chart(starts, counts[item.hub.id]) for item in items}
+    return data
+
+
+def _chart(starts: list[datetime], counts: list[int]) -> dict[str, Any]:
     weeks = bars(starts, counts)
     busiest = max(weeks, key=lambda w: w["count"])  # the earliest of equally busy weeks
     total = sum(counts)
@@ -87,7 +102,7 @@ def activity_data(ctx: DataContext) -> dict[str, Any]:
 WIDGET = Widget(
     name="activity",
     template="activity.html",
-    data=activity_data,
+    load=activity_many,
     hint=ACTIVITY_HINT,
     should_invalidate=activity_changed,
     arguments=(

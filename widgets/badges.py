@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,25 +10,47 @@ from urllib.parse import quote, urlsplit
 
 from hubs import bodies
 from hubs.events import Event
-from hubs.models import WidgetInstance
-from hubs.store import find_messages
+from hubs.models import TagKind, WidgetInstance
+from hubs.services import Services
+from hubs.store import StoredMessage, find_messages, messages_tagged
 from hubs.validators import integer, optional, text, username
-from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
+from hubs.widget import (
+    CONFIG_TOPICS,
+    Argument,
+    BulkContext,
+    ConfiguredInstance,
+    Hint,
+    Panel,
+    Widget,
+    hub_reconfigured,
+)
 from widgets._user import known_subject, subject, subject_names
 
 AWARD = "fedbadges.badge.award"
 BADGES = "https://badges.fedoraproject.org"
 
 
-def badges_data(ctx: DataContext) -> dict[str, Any]:
-    """The newest badges first; Tahrir when web services are on, else the award messages."""
-    name = subject(ctx.instance, ctx.config)
-    earned = _from_tahrir(ctx, name) if ctx.services.enabled else _from_store(ctx, name)
+def badges_many(ctx: BulkContext,
+                batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """The newest badges first; Tahrir when web services are on, else the award messages,
+    those of the whole chunk in one query (and one for their tags)."""
+    names = {item.id: subject(item.instance, item.config) for item in batch}
+    if ctx.services.enabled:
+        return {item.id: _view(names[item.id], _from_tahrir(ctx.services, names[item.id]),
+                               item.config["limit"]) for item in batch}
+    messages = find_messages(ctx.session, usernames=set(names.values()), topics=[AWARD],
+                             with_tags=True)
+    awards = messages_tagged(messages, TagKind.USER, names.values())
+    return {item.id: _view(names[item.id], _from_store(awards[names[item.id]], names[item.id]),
+                           item.config["limit"]) for item in batch}
+
+
+def _view(name: str, earned: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     earned.sort(key=lambda badge: badge["id"])
     earned.sort(key=lambda badge: datetime.fromisoformat(badge["issued"]), reverse=True)
     return {
         "username": name,
-        "badges": earned[:ctx.config["limit"]],
+        "badges": earned[:limit],
         "total": len(earned),
         "profile": f"{BADGES}/user/{quote(name, safe='')}",
     }
@@ -61,10 +83,9 @@ def _id_of(name: str) -> str:
     return name.lower().replace(" ", "-").translate(str.maketrans("", "", "\"'()*&?"))
 
 
-def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
+def _from_store(messages: Sequence[StoredMessage], name: str) -> list[dict[str, Any]]:
     """One entry per badge, from its newest award (Tahrir may re-award after a revocation)."""
     seen: dict[str, dict[str, Any]] = {}
-    messages = find_messages(ctx.session, usernames=[name], topics=[AWARD])
     for message, award in bodies.readable(messages, lambda m: read_award(m.body)):
         if award.username != name or award.badge_id in seen:
             continue
@@ -73,9 +94,9 @@ def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def _from_tahrir(ctx: DataContext, name: str) -> list[dict[str, Any]]:
+def _from_tahrir(services: Services, name: str) -> list[dict[str, Any]]:
     """Tahrir's user JSON lists every assertion, with the award time in epoch seconds."""
-    answer = ctx.services.get_json("badges", f"/user/{quote(name, safe='')}/json")
+    answer = services.get_json("badges", f"/user/{quote(name, safe='')}/json")
     return [_badge(a["id"], a["name"], a["description"], a["image"],
                    datetime.fromtimestamp(float(a["issued"]), UTC))
             for a in answer["assertions"]]
@@ -111,7 +132,7 @@ def badge_awarded(event: Event, instance: WidgetInstance) -> bool:
 WIDGET = Widget(
     name="badges",
     template="badges.html",
-    data=badges_data,
+    load=badges_many,
     hint=Hint(topics=CONFIG_TOPICS, usernames=subject_names),
     should_invalidate=badge_awarded,
     arguments=(

@@ -8,51 +8,65 @@ flagged at the next build, and activity concerning its people or group lifts it 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, func, select
 
-from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
+from hubs.activity import ACTIVITY_HINT, activity_changed
 from hubs.clock import today
-from hubs.models import Hub, MessageTag, TagKind
-from hubs.store import hub_people
+from hubs.models import MessageTag
+from hubs.store import hub_tags
 from hubs.validators import integer
-from hubs.widget import Argument, DataContext, Widget
+from hubs.widget import Argument, BulkContext, ConfiguredInstance, Widget
 
 
-def cobwebs_data(ctx: DataContext) -> dict[str, Any]:
+def cobwebs_many(ctx: BulkContext,
+                 batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """Each hub's state; the newest activity of all the chunk's hubs in one grouped query."""
+    newest = _newest_activity(ctx, [item.hub.id for item in batch if not item.hub.archived])
+    return {item.id: _state(ctx, item, newest.get(item.hub.id)) for item in batch}
+
+
+def _state(ctx: BulkContext, item: ConfiguredInstance,
+           newest: datetime | None) -> dict[str, Any]:
     """The hub's state: archived, idle since a date, or active (with nothing else, so it's stable).
 
     An active hub's data holds no date, so new activity leaves its fragment byte-identical.
     """
-    hub = ctx.hub
+    hub = item.hub
     if hub.archived:
         return {"state": "archived", "last_activity": hub.last_activity.isoformat()}
-    threshold = today(ctx.now) - timedelta(days=ctx.config["days"])
-    if hub.last_activity >= threshold or _newest_activity(ctx.session, hub, threshold):
+    threshold = today(ctx.now) - timedelta(days=item.config["days"])
+    if hub.last_activity >= threshold or (newest is not None and newest >= threshold):
         return {"state": "active"}
-    newest = _newest_activity(ctx.session, hub)
     last = max(hub.last_activity, newest) if newest else hub.last_activity
-    return {"state": "idle", "days": ctx.config["days"], "last_activity": last.isoformat()}
+    return {"state": "idle", "days": item.config["days"], "last_activity": last.isoformat()}
 
 
-def _newest_activity(session: Session, hub: Hub,
-                     since: datetime | None = None) -> datetime | None:
-    """When the newest stored message about the hub's people or group was sent (index scans)."""
-    query = select(MessageTag.timestamp).where(or_(
-        and_(MessageTag.kind == TagKind.USER.value, MessageTag.name.in_(hub_people(hub))),
-        and_(MessageTag.kind == TagKind.GROUP.value, MessageTag.name.in_(hub_groups(hub)))))
-    if since is not None:
-        query = query.where(MessageTag.timestamp >= since)
-    return session.scalar(query.order_by(MessageTag.timestamp.desc()).limit(1))
+def _newest_activity(ctx: BulkContext, hub_ids: list[int]) -> dict[int, datetime]:
+    """When the newest stored message about each hub's people or group was sent."""
+    if not hub_ids:
+        return {}
+    rows = ctx.connection.execute(_newest_query(), {"hub_ids": sorted(set(hub_ids))})
+    return {hub_id: newest for hub_id, newest in rows}
+
+
+@functools.cache
+def _newest_query() -> Select[int, datetime]:
+    who = hub_tags().subquery("who")
+    return (select(who.c.hub_id, func.max(MessageTag.timestamp))
+            .join_from(who, MessageTag, and_(MessageTag.kind == who.c.kind,
+                                             MessageTag.name == who.c.name))
+            .group_by(who.c.hub_id))
 
 
 WIDGET = Widget(
     name="cobwebs",
     template="cobwebs.html",
-    data=cobwebs_data,
+    load=cobwebs_many,
     hint=ACTIVITY_HINT,
     should_invalidate=activity_changed,
     arguments=(

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from hubs.activity import ACTIVITY_HINT, activity_changed, hub_groups
-from hubs.store import find_messages, hub_people, message_view
+from hubs.activity import ACTIVITY_HINT, activity_changed
+from hubs.store import StoredMessage, message_view, newest_per_hub
 from hubs.validators import integer, link_or_nothing, text
-from hubs.widget import Argument, DataContext, Panel, Widget
+from hubs.widget import Argument, BulkContext, ConfiguredInstance, Panel, Widget
 
 
-def feed_data(ctx: DataContext) -> dict[str, Any]:
-    messages = find_messages(ctx.session, usernames=hub_people(ctx.hub),
-                             groups=hub_groups(ctx.hub), until=ctx.now,
-                             limit=ctx.config["limit"], with_tags=True)
-    items = []
-    for message in messages:
-        view = message_view(message)
-        items.append(view | {"link": link_or_nothing(view["link"]),
-                             "icon": link_or_nothing(view["icon"])})
-    return {"messages": items}
+def feed_many(ctx: BulkContext, batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """The newest messages of each hub's people and group, up to the data clock: one windowed
+    query (and one for the tags) for the whole chunk."""
+    limit = max(item.config["limit"] for item in batch)
+    newest = newest_per_hub(ctx.connection, {item.hub.id for item in batch}, ctx.now, limit)
+    return {item.id: {"messages": [_item(m) for m in newest[item.hub.id][:item.config["limit"]]]}
+            for item in batch}
+
+
+def _item(message: StoredMessage) -> dict[str, Any]:
+    view = message_view(message)
+    return view | {"link": link_or_nothing(view["link"]), "icon": link_or_nothing(view["icon"])}
 
 
 WIDGET = Widget(
     name="feed",
     template="feed.html",
-    data=feed_data,
+    load=feed_many,
     hint=ACTIVITY_HINT,
     should_invalidate=activity_changed,
     arguments=(

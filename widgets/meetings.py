@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from hubs import bodies, clock
 from hubs.events import Event
-from hubs.models import WidgetInstance
-from hubs.store import find_messages
+from hubs.models import TagKind, WidgetInstance
+from hubs.store import StoredMessage, find_messages, messages_tagged
 from hubs.validators import integer, name_list, text
-from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
+from hubs.widget import (
+    CONFIG_TOPICS,
+    Argument,
+    BulkContext,
+    ConfiguredInstance,
+    Hint,
+    Panel,
+    Widget,
+    hub_reconfigured,
+)
 
 SCHEDULED = "fedocal.meeting.new"
 CHANGED = "fedocal.meeting.update"
@@ -38,18 +47,40 @@ def calendars_of(instance: WidgetInstance, config: Mapping[str, Any]) -> list[st
     return names or [instance.hub.name]
 
 
-def meetings_data(ctx: DataContext) -> dict[str, Any]:
-    """Per calendar, the soonest meetings from the start of today (UTC) on."""
-    names = calendars_of(ctx.instance, ctx.config)
+def meetings_many(ctx: BulkContext,
+                  batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """Per calendar, the soonest meetings from the start of today (UTC) on; fedocal when web
+    services are on, else the store, read for the whole chunk in one query (and one for the
+    tags)."""
+    names = {item.id: calendars_of(item.instance, item.config) for item in batch}
     today = clock.today(ctx.now)
     if ctx.services.enabled:
-        found = [m for name in names for m in _from_fedocal(ctx, name, today)]
+        found = {item.id: [m for name in names[item.id] for m in _from_fedocal(ctx, name, today)]
+                 for item in batch}
     else:
-        found = _from_store(ctx, names)
+        calendars = {name for listed in names.values() for name in listed}
+        messages = find_messages(ctx.session, groups=calendars, topics=MEETING_TOPICS,
+                                 since=today - LOOKBACK, with_tags=True)
+        tagged = messages_tagged(messages, TagKind.GROUP, calendars)
+        found = {item.id: _from_store(_merged(tagged, names[item.id]), names[item.id])
+                 for item in batch}
+    return {item.id: _meetings(names[item.id], found[item.id], today, item.config["limit"])
+            for item in batch}
+
+
+def _merged(tagged: Mapping[str, list[StoredMessage]], names: list[str]) -> list[StoredMessage]:
+    """The messages tagged with any of *names*, once each, newest first as find_messages
+    orders them."""
+    messages = {m.id: m for name in names for m in tagged[name]}
+    return sorted(messages.values(), key=lambda m: (m.timestamp, m.id), reverse=True)
+
+
+def _meetings(names: list[str], found: list[dict[str, Any]], today: datetime,
+              limit: int) -> dict[str, Any]:
     upcoming = [m for m in found if today <= datetime.fromisoformat(m["start"]) < today + HORIZON]
     upcoming.sort(key=lambda m: (datetime.fromisoformat(m["start"]), m["name"], m["id"]))
     calendars = [{"name": name, "link": f"{FEDOCAL}/{quote(name)}/",
-                  "meetings": [m for m in upcoming if m["calendar"] == name][:ctx.config["limit"]]}
+                  "meetings": [m for m in upcoming if m["calendar"] == name][:limit]}
                  for name in names]
     return {"calendars": calendars, "count": sum(len(c["meetings"]) for c in calendars)}
 
@@ -72,18 +103,16 @@ def read_meeting(body: Mapping[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def _from_store(ctx: DataContext, names: list[str]) -> list[dict[str, Any]]:
+def _from_store(messages: Sequence[StoredMessage], names: list[str]) -> list[dict[str, Any]]:
     """The newest message about each meeting wins: a later update moves it, a delete drops it."""
     newest: dict[int, tuple[str, Mapping[str, Any]]] = {}
-    messages = find_messages(ctx.session, groups=names, topics=MEETING_TOPICS,
-                             since=clock.today(ctx.now) - LOOKBACK)
     for message, meeting in bodies.readable(messages, lambda m: read_meeting(m.body)):
         newest.setdefault(meeting["meeting_id"], (message.topic, meeting))
     return [_view(meeting, meeting["calendar_name"]) for topic, meeting in newest.values()
             if topic != CANCELLED and meeting["calendar_name"] in names]
 
 
-def _from_fedocal(ctx: DataContext, name: str, today: datetime) -> list[dict[str, Any]]:
+def _from_fedocal(ctx: BulkContext, name: str, today: datetime) -> list[dict[str, Any]]:
     """Fedocal expands recurring meetings itself, one entry per occurrence, times in UTC."""
     answer = ctx.services.get_json("fedocal", "/api/meetings/", {
         "calendar": name, "start": today.date().isoformat(),
@@ -122,7 +151,7 @@ def calendar_changed(event: Event, instance: WidgetInstance) -> bool:
 WIDGET = Widget(
     name="meetings",
     template="meetings.html",
-    data=meetings_data,
+    load=meetings_many,
     hint=Hint(topics=CONFIG_TOPICS, groups=lambda i: calendars_of(i, i.config)),
     should_invalidate=calendar_changed,
     arguments=(

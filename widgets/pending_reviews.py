@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -10,10 +10,19 @@ from urllib.parse import quote
 from hubs import bodies
 from hubs.clock import today
 from hubs.events import Event
-from hubs.models import WidgetInstance
-from hubs.store import find_messages
+from hubs.models import TagKind, WidgetInstance
+from hubs.store import StoredMessage, find_messages, messages_tagged
 from hubs.validators import integer, optional, text, username
-from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
+from hubs.widget import (
+    CONFIG_TOPICS,
+    Argument,
+    BulkContext,
+    ConfiguredInstance,
+    Hint,
+    Panel,
+    Widget,
+    hub_reconfigured,
+)
 from widgets._user import known_subject, subject, subject_names
 
 OPENED = "pagure.pull-request.new"
@@ -30,16 +39,29 @@ PAGURE_PAGE = 100
 """Pagure's largest page; the widget shows at most 50."""
 
 
-def reviews_data(ctx: DataContext) -> dict[str, Any]:
-    """Open pull requests by others, newest first; from Pagure if web services are on."""
-    name = subject(ctx.instance, ctx.config)
-    pending = _from_pagure(ctx, name) if ctx.services.enabled else _from_store(ctx, name)
+def reviews_many(ctx: BulkContext,
+                 batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """Open pull requests by others, newest first; from Pagure if web services are on, else
+    the store, read for the whole chunk in one query (and one for the tags)."""
+    names = {item.id: subject(item.instance, item.config) for item in batch}
+    if ctx.services.enabled:
+        return {item.id: _reviews(names[item.id], _from_pagure(ctx, names[item.id]),
+                                  item.config["limit"]) for item in batch}
+    messages = find_messages(ctx.session, usernames=set(names.values()),
+                             topics=[OPENED, REOPENED, CLOSED], since=today(ctx.now) - LOOKBACK,
+                             with_tags=True)
+    theirs = messages_tagged(messages, TagKind.USER, names.values())
+    return {item.id: _reviews(names[item.id], _from_store(theirs[names[item.id]], names[item.id]),
+                              item.config["limit"]) for item in batch}
+
+
+def _reviews(name: str, pending: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     pending = [pr for pr in pending if pr["author"] != name]
     pending.sort(key=lambda pr: (pr["project"], pr["number"]))
     pending.sort(key=lambda pr: datetime.fromisoformat(pr["opened"]), reverse=True)
     return {
         "username": name,
-        "requests": pending[:ctx.config["limit"]],
+        "requests": pending[:limit],
         "total": len(pending),
         "more": f"{SRC}/user/{quote(name, safe='')}/requests",
     }
@@ -78,18 +100,16 @@ def _fullname(project: Mapping[str, Any]) -> str:
     return fullname
 
 
-def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
+def _from_store(messages: Sequence[StoredMessage], name: str) -> list[dict[str, Any]]:
     """The newest message about each pull request says whether it is still open."""
     newest: dict[tuple[str, int], tuple[str, Mapping[str, Any]]] = {}
-    messages = find_messages(ctx.session, usernames=[name], topics=[OPENED, REOPENED, CLOSED],
-                             since=today(ctx.now) - LOOKBACK)
     for message, pr in bodies.readable(messages, lambda m: read_pull_request(m.body)):
         newest.setdefault((pr["project"]["fullname"], pr["id"]), (message.topic, pr))
     return [_view(pr) for topic, pr in newest.values()
             if topic != CLOSED and _can_merge(pr, name)]
 
 
-def _from_pagure(ctx: DataContext, name: str) -> list[dict[str, Any]]:
+def _from_pagure(ctx: BulkContext, name: str) -> list[dict[str, Any]]:
     """Pagure's "actionable" requests are the open ones on projects the user may merge in."""
     answer = ctx.services.get_json(
         "pagure", f"/api/0/user/{quote(name, safe='')}/requests/actionable",
@@ -132,7 +152,7 @@ def review_changed(event: Event, instance: WidgetInstance) -> bool:
 WIDGET = Widget(
     name="pending_reviews",
     template="pending_reviews.html",
-    data=reviews_data,
+    load=reviews_many,
     hint=Hint(topics=CONFIG_TOPICS, usernames=subject_names),
     should_invalidate=review_changed,
     arguments=(

@@ -5,41 +5,45 @@ The original Fedora Hubs "rules" widget, plus the minutes of the team's latest l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-
 from hubs.events import Event
-from hubs.models import Role, User, WidgetInstance
-from hubs.store import StoredMessage, find_messages
+from hubs.models import Role, TagKind, WidgetInstance
+from hubs.store import StoredMessage, find_messages, messages_tagged
 from hubs.validators import link, link_or_nothing, text
 from hubs.widget import (
     CONFIG_TOPICS,
     Argument,
-    DataContext,
+    BulkContext,
+    ConfiguredInstance,
     Hint,
     Panel,
     Widget,
     membership_changed,
 )
+from widgets._user import known_users
 
 MINUTES_TOPIC = "meetbot.meeting.complete"
 
 
-def rules_data(ctx: DataContext) -> dict[str, Any]:
-    """The configured links, the owners (one query) and the latest minutes (one query)."""
-    owners = ctx.hub.usernames(Role.OWNER)
-    users = ctx.session.scalars(
-        select(User).where(User.username.in_(owners)).order_by(User.username))
-    minutes = find_messages(ctx.session, groups=[ctx.hub.name], topics=[MINUTES_TOPIC], limit=1)
-    return {
-        "link": ctx.config["link"],
-        "schedule_text": ctx.config["schedule_text"],
-        "schedule_link": ctx.config["schedule_link"],
-        "minutes_link": ctx.config["minutes_link"],
-        "owners": [{"username": u.username, "fullname": u.fullname} for u in users],
-        "last_meeting": _meeting(minutes[0]) if minutes else None,
-    }
+def rules_many(ctx: BulkContext, batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """The configured links, the owners and the latest minutes: for the whole chunk, one
+    query for the owners (shared with other widgets) and two for the minutes."""
+    owners = {item.id: item.hub.usernames(Role.OWNER) for item in batch}
+    users = known_users(ctx, (name for names in owners.values() for name in names))
+    groups = {item.hub.name for item in batch}
+    minutes = messages_tagged(find_messages(ctx.session, groups=groups, topics=[MINUTES_TOPIC],
+                                            with_tags=True), TagKind.GROUP, groups)
+    return {item.id: {
+        "link": item.config["link"],
+        "schedule_text": item.config["schedule_text"],
+        "schedule_link": item.config["schedule_link"],
+        "minutes_link": item.config["minutes_link"],
+        "owners": [{"username": name, "fullname": users[name].fullname}
+                   for name in owners[item.id] if name in users],
+        "last_meeting": _meeting(minutes[item.hub.name][0]) if minutes[item.hub.name] else None,
+    } for item in batch}
 
 
 def _meeting(message: StoredMessage) -> dict[str, Any]:
@@ -61,7 +65,7 @@ def rules_invalidated(event: Event, instance: WidgetInstance) -> bool:
 WIDGET = Widget(
     name="rules",
     template="rules.html",
-    data=rules_data,
+    load=rules_many,
     hint=Hint(topics=CONFIG_TOPICS, groups=lambda i: [i.hub.name]),
     should_invalidate=rules_invalidated,
     arguments=(

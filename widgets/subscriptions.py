@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,8 @@ from hubs.widget import (
     CONFIG_TOPICS,
     MEMBERSHIP_TOPICS,
     Argument,
-    DataContext,
+    BulkContext,
+    ConfiguredInstance,
     Hint,
     Panel,
     Widget,
@@ -26,14 +28,23 @@ BELONGS = (Role.OWNER.value, Role.MEMBER.value)
 FOLLOWS = (Role.SUBSCRIBER.value, Role.STARGAZER.value)
 
 
-def subscriptions_data(ctx: DataContext) -> dict[str, Any]:
-    """One query; a hub the person belongs to is not listed again among those they follow."""
-    name = subject(ctx.instance, ctx.config)
-    rows = ctx.session.execute(
-        select(Hub.name, Hub.summary, Hub.archived, Membership.role)
+def subscriptions_many(ctx: BulkContext,
+                       batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """The memberships of the chunk's people in one query."""
+    names = {item.id: subject(item.instance, item.config) for item in batch}
+    rows = ctx.connection.execute(
+        select(Membership.username, Hub.name, Hub.summary, Hub.archived, Membership.role)
         .join(Membership, Membership.hub_id == Hub.id)
-        .where(Membership.username == name)
+        .where(Membership.username.in_(sorted(set(names.values()))))
         .order_by(Hub.name, Membership.role))
+    held: dict[str, list[tuple[str, str, bool, str]]] = {name: [] for name in names.values()}
+    for person, hub_name, summary, archived, role in rows:
+        held[person].append((hub_name, summary, archived, role))
+    return {item.id: _subscriptions(names[item.id], held[names[item.id]]) for item in batch}
+
+
+def _subscriptions(name: str, rows: list[tuple[str, str, bool, str]]) -> dict[str, Any]:
+    """A hub the person belongs to is not listed again among those they follow."""
     roles: dict[str, list[str]] = {}
     hubs: dict[str, dict[str, Any]] = {}
     for hub_name, summary, archived, role in rows:
@@ -60,7 +71,7 @@ def subscriptions_invalidated(event: Event, instance: WidgetInstance) -> bool:
 WIDGET = Widget(
     name="subscriptions",
     template="subscriptions.html",
-    data=subscriptions_data,
+    load=subscriptions_many,
     hint=Hint(topics=CONFIG_TOPICS, usernames=subject_names),
     should_invalidate=subscriptions_invalidated,
     arguments=(

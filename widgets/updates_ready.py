@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -10,10 +10,19 @@ from urllib.parse import quote
 from hubs import bodies
 from hubs.clock import today
 from hubs.events import Event
-from hubs.models import WidgetInstance
-from hubs.store import find_messages
+from hubs.models import TagKind, WidgetInstance
+from hubs.store import StoredMessage, find_messages, messages_tagged
 from hubs.validators import integer, optional, text, username
-from hubs.widget import CONFIG_TOPICS, Argument, DataContext, Hint, Panel, Widget, hub_reconfigured
+from hubs.widget import (
+    CONFIG_TOPICS,
+    Argument,
+    BulkContext,
+    ConfiguredInstance,
+    Hint,
+    Panel,
+    Widget,
+    hub_reconfigured,
+)
 from widgets._user import known_subject, subject, subject_names
 
 READY = "bodhi.update.requirements_met.stable"
@@ -29,26 +38,37 @@ BODHI_PAGE = 100
 """Bodhi's largest page: it cannot filter on meets_testing_requirements, so ask for many."""
 
 
-def updates_data(ctx: DataContext) -> dict[str, Any]:
-    """Ready updates, newest submission first; Bodhi when web services are on, else the store."""
-    name = subject(ctx.instance, ctx.config)
-    ready = _from_bodhi(ctx, name) if ctx.services.enabled else _from_store(ctx, name)
+def updates_many(ctx: BulkContext,
+                 batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
+    """Ready updates, newest submission first; Bodhi when web services are on, else the store,
+    read for the whole chunk in one query (and one for the tags)."""
+    names = {item.id: subject(item.instance, item.config) for item in batch}
+    if ctx.services.enabled:
+        return {item.id: _updates(names[item.id], _from_bodhi(ctx, names[item.id]),
+                                  item.config["limit"]) for item in batch}
+    messages = find_messages(ctx.session, usernames=set(names.values()),
+                             topics=[READY, PUSHED, COMMENT], since=today(ctx.now) - LOOKBACK,
+                             with_tags=True)
+    theirs = messages_tagged(messages, TagKind.USER, names.values())
+    return {item.id: _updates(names[item.id], _from_store(theirs[names[item.id]], names[item.id]),
+                              item.config["limit"]) for item in batch}
+
+
+def _updates(name: str, ready: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     ready.sort(key=lambda update: update["alias"])
     ready.sort(key=lambda update: datetime.fromisoformat(update["submitted"]), reverse=True)
     return {
         "username": name,
-        "updates": ready[:ctx.config["limit"]],
+        "updates": ready[:limit],
         "total": len(ready),
         "more": f"{BODHI}/users/{quote(name, safe='')}",
     }
 
 
-def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
+def _from_store(messages: Sequence[StoredMessage], name: str) -> list[dict[str, Any]]:
     """Per alias, the newest of ready/pushed decides; the newest message of all gives karma."""
     state: dict[str, str] = {}
     latest: dict[str, dict[str, Any]] = {}
-    messages = find_messages(ctx.session, usernames=[name], topics=[READY, PUSHED, COMMENT],
-                             since=today(ctx.now) - LOOKBACK)
     for message, update in bodies.readable(messages, lambda m: read_update(m.body)):
         if update is None or update["user"]["name"] != name:
             continue
@@ -58,7 +78,7 @@ def _from_store(ctx: DataContext, name: str) -> list[dict[str, Any]]:
     return [_view(latest[alias]) for alias, topic in state.items() if topic == READY]
 
 
-def _from_bodhi(ctx: DataContext, name: str) -> list[dict[str, Any]]:
+def _from_bodhi(ctx: BulkContext, name: str) -> list[dict[str, Any]]:
     answer = ctx.services.get_json("bodhi", "/updates/", {
         "user": name, "status": "testing", "rows_per_page": BODHI_PAGE})
     return [_view(u) for u in answer["updates"] if u.get("meets_testing_requirements")]
@@ -133,7 +153,7 @@ def update_changed(event: Event, instance: WidgetInstance) -> bool:
 WIDGET = Widget(
     name="updates_ready",
     template="updates_ready.html",
-    data=updates_data,
+    load=updates_many,
     hint=Hint(topics=CONFIG_TOPICS, usernames=subject_names),
     should_invalidate=update_changed,
     arguments=(

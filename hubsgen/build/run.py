@@ -183,13 +183,14 @@ class _Worker:
         self.writer = HubWriter(self.renderer, Output(job.settings.out_dir))
 
     def build_chunk(self, hub_ids: Iterable[int]) -> HubResult:
+        """The hubs with their widgets and memberships in three queries, then written
+        together, so each widget loads the data of the whole chunk at once."""
         result = HubResult()
         with self.sessions() as session:
             hubs = session.scalars(
                 select(Hub).where(Hub.id.in_(list(hub_ids))).order_by(Hub.name)
                 .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
-            for hub in hubs:
-                result.add(self.writer.write_hub(session, hub))
+            result.add(self.writer.write_hubs(session, list(hubs)))
         return result
 
     def close(self) -> None:

@@ -185,7 +185,8 @@ class DevSite:
         with self.sessions() as session:
             now = data_now(session)
         self.renderer = Renderer(self.registry, Services(self.settings.services), now,
-                                 static.urls, self.settings.live, self.settings.site_url)
+                                 static.urls, self.settings.live, self.settings.site_url,
+                                 reload_templates=True)
         self.writer = HubWriter(self.renderer, self.out)
 
     def _react(self, paths: set[Path]) -> Rewrite:
@@ -233,7 +234,7 @@ class DevSite:
             return set()
         files = {str(p) for p in modules}
         defined = {name for name, widget in self.registry.widgets.items()
-                   if getattr(sys.modules.get(widget.data.__module__), "__file__", "") in files}
+                   if getattr(sys.modules.get(widget.module), "__file__", "") in files}
         return defined or set(self.registry.widgets)
 
     def _rewrite(self, plugins: set[str], pages: bool) -> Rewrite:

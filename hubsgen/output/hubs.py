@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -17,6 +17,10 @@ from hubs.render import NO_VERSIONS, Fragment, Renderer, Versions
 from hubsgen.output.files import TEMP_PREFIX, Output
 
 log = logging.getLogger(__name__)
+
+HUBS_AT_ONCE = 25
+"""Hubs whose widgets load their data together: enough to amortise each query, few enough
+that a message concerning a thousand hubs keeps queries and memory small."""
 
 
 @dataclass
@@ -68,11 +72,41 @@ class HubWriter:
                   only: Collection[int] | None = None) -> HubResult:
         """Render every widget of *hub*, or only those whose ids are in *only* (the others are
         taken from their fragment files), and its feed, and write whatever changed."""
+        return self.write_hubs(session, [hub], None if only is None else {hub.id: only})
+
+    def write_hubs(self, session: Session, hubs: Sequence[Hub],
+                   only: Mapping[int, Collection[int]] | None = None) -> HubResult:
+        """Write *hubs* (a build chunk, a watch batch) as write_hub does, the widgets of
+        every HUBS_AT_ONCE hubs rendered together so each widget loads their data at once;
+        *only* maps a hub's id to the instances to render (a hub it does not name renders
+        none)."""
+        result = HubResult()
+        for start in range(0, len(hubs), HUBS_AT_ONCE):
+            result.add(self._write_together(session, hubs[start:start + HUBS_AT_ONCE], only))
+        return result
+
+    def _write_together(self, session: Session, hubs: Sequence[Hub],
+                        only: Mapping[int, Collection[int]] | None) -> HubResult:
+        plans = []
+        for hub in hubs:
+            chosen = None if only is None else only.get(hub.id, ())
+            plans.append([(instance, None if chosen is None or instance.id in chosen
+                           else self._on_disk(instance)) for instance in hub.widgets])
+        outcomes = self.renderer.render_many(
+            session, [instance for plan in plans for instance, kept in plan if kept is None])
+        feeds = self.renderer.render_feeds(session, hubs)
+        result = HubResult()
+        for hub, plan in zip(hubs, plans, strict=True):
+            result.add(self._write_hub(hub, plan, outcomes, feeds[hub.id]))
+        return result
+
+    def _write_hub(self, hub: Hub, plan: list[tuple[WidgetInstance, Fragment | None]],
+                   outcomes: Mapping[int, Fragment | WidgetError], feed: bytes) -> HubResult:
+        """Fragments first, then versions.json, the page and the feed."""
         result = HubResult(hubs=1)
         fragments = []
-        for instance in hub.widgets:
-            kept = None if only is None or instance.id in only else self._on_disk(instance)
-            fragment = kept or self._render(session, instance, result)
+        for instance, kept in plan:
+            fragment = kept or self._settle(instance, outcomes[instance.id], result)
             if kept is None:
                 result.widgets += 1
                 self._write(result, fragment.to_json(), hub.name, "widgets",
@@ -82,7 +116,7 @@ class HubWriter:
         self._write(result, versions.to_json(), hub.name, "versions.json")
         self._write(result, self.renderer.render_page(hub, fragments, versions.seq), hub.name,
                     "index.html")
-        self._write(result, self.renderer.render_feed(session, hub), hub.name, FEED_FILE)
+        self._write(result, feed, hub.name, FEED_FILE)
         self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
         return result
 
@@ -106,18 +140,19 @@ class HubWriter:
         else:
             result.unchanged += 1
 
-    def _render(self, session: Session, instance: WidgetInstance,
+    def _settle(self, instance: WidgetInstance, outcome: Fragment | WidgetError,
                 result: HubResult) -> Fragment:
-        try:
-            return self.renderer.render_instance(session, instance)
-        except WidgetError as e:
-            log.error("%s", e)
-            result.failures.append(str(e))
-            result.failed_ids.append(instance.id)
-            last = self._on_disk(instance)
-            if last is not None and not last.is_error_panel:
-                return last.stale(str(e))
-            return self.renderer.error_fragment(instance, str(e))
+        """The fragment to write: the new one, or for a failure the last good one marked
+        stale (an error panel when there is none)."""
+        if isinstance(outcome, Fragment):
+            return outcome
+        log.error("%s", outcome)
+        result.failures.append(str(outcome))
+        result.failed_ids.append(instance.id)
+        last = self._on_disk(instance)
+        if last is not None and not last.is_error_panel:
+            return last.stale(str(outcome))
+        return self.renderer.error_fragment(instance, str(outcome))
 
     def _on_disk(self, instance: WidgetInstance) -> Fragment | None:
         """The fragment file an earlier run wrote for *instance*, if it is readable."""

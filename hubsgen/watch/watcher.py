@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -154,10 +154,11 @@ class Watcher:
                 name, _ = self.indexed.pop(hub_id)
                 self.index.remove(self.index.instances_of_hubs([hub_id]))
                 self.writer.remove_hub(name)
-            for hub in self._hubs(session, changed):
+            hubs = self._hubs(session, changed)
+            for hub in hubs:
                 log.info("Hub %s changed (revision %d)", hub.name, hub.revision)
                 self._reindex(hub)
-                self._write(session, hub, None)
+            self._write(session, hubs, {hub.id: {w.id for w in hub.widgets} for hub in hubs})
             if (changed or gone) and self.options.shard.index == 0:
                 self.writer.write_directory(listable_hubs(session)[0])
 
@@ -349,8 +350,8 @@ class Watcher:
         hub_ids = sorted(by_hub)
         for start in range(0, len(hub_ids), INDEX_CHUNK):
             with self.sessions() as session:
-                for hub in self._hubs(session, hub_ids[start:start + INDEX_CHUNK]):
-                    self._write(session, hub, by_hub[hub.id])
+                self._write(session, self._hubs(session, hub_ids[start:start + INDEX_CHUNK]),
+                            by_hub)
         self.day = today(self.renderer.now)  # only now: a fault midway turns it again
 
     def _check(self, event: Event, instance: WidgetInstance) -> bool:
@@ -381,17 +382,20 @@ class Watcher:
         hubs = [hub for hub in dirty if self.options.shard.owns(hub.name)]
         if (changed_hubs | fed) - known:
             hubs += self._hubs(session, sorted((changed_hubs | fed) - known))
-        for hub in sorted(hubs, key=lambda h: h.id):
+        hubs.sort(key=lambda h: h.id)
+        for hub in hubs:
             if hub.id in changed_hubs:
                 self._reindex(hub)
-            self._write(session, hub, dirty.get(hub, set()))
+        self._write(session, hubs, {hub.id: dirty.get(hub, set()) for hub in hubs})
 
-    def _write(self, session: Session, hub: Hub, only: set[int] | None) -> None:
-        """Re-render the instances in *only* (all when None) and write what changed."""
-        result = self.writer.write_hub(session, hub, only)
+    def _write(self, session: Session, hubs: Sequence[Hub], only: Mapping[int, set[int]]) -> None:
+        """Re-render the instances in *only*, by hub, together, and write what changed."""
+        if not hubs:
+            return
+        result = self.writer.write_hubs(session, hubs, only)
         self.stats["rewritten"] += result.written
         self.stats["failed"] += len(result.failed_ids)
-        rendered = {w.id for w in hub.widgets} if only is None else only
+        rendered = {instance_id for ids in only.values() for instance_id in ids}
         for instance_id in rendered - set(result.failed_ids):
             self.retries.pop(instance_id, None)
         now = time.monotonic()
@@ -411,10 +415,12 @@ class Watcher:
             instances = self._instances(session, due)
             for gone in set(due) - {i.id for i in instances}:
                 self.retries.pop(gone, None)
+            hubs: dict[Hub, set[int]] = {}
             for instance in instances:
                 log.info("Retrying %s (attempt %d)", instance.key,
                          self.retries[instance.id].attempts + 1)
-                self._write(session, instance.hub, {instance.id})
+                hubs.setdefault(instance.hub, set()).add(instance.id)
+            self._write(session, list(hubs), {hub.id: ids for hub, ids in hubs.items()})
         return True
 
     def _hubs(self, session: Session, ids: object) -> list[Hub]:
