@@ -19,6 +19,7 @@ from hubs import filters
 from hubs.atom import hub_feed
 from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError, WidgetError
+from hubs.listing import Listing, PeoplePage
 from hubs.models import Column, Hub, WidgetInstance
 from hubs.plugins import Registry
 from hubs.services import Services
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 WIDGET_PREFIX = "widget:"
 ERROR_PANEL_MARK = "data-error-panel"
+DIRECTORY_TEMPLATES = ("base.html", "directory.html", "index.html", "people.html")
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class Renderer:
             lstrip_blocks=True,
         )
         filters.install(self.env, now)
+        self.static_urls = dict(static_urls)
         self.env.globals["static"] = lambda name: static_urls[name]
         self.env.globals["live"] = live or LiveSettings()
 
@@ -202,12 +205,27 @@ class Renderer:
         """build/<hub>/feed.atom: the hub's messages up to the data clock."""
         return hub_feed(session, hub, self.now, self.site_url)
 
-    def render_directory(self, hubs: Sequence[Hub]) -> bytes:
-        """build/index.html: every hub, teams first, then people."""
-        teams = [h for h in hubs if not h.user_hub]
-        people = [h for h in hubs if h.user_hub]
-        page = self.env.get_template("index.html").render(teams=teams, people=people, root="")
+    def render_directory(self, listing: Listing, digest: str) -> bytes:
+        """build/index.html: the search box, every team, and a link to every people page;
+        *digest* goes into the page, so the writer knows what it shows without rendering it."""
+        page = self.env.get_template("index.html").render(listing=listing, digest=digest,
+                                                          root="")
         return page.encode()
+
+    def render_people_page(self, listing: Listing, page: PeoplePage, digest: str) -> bytes:
+        """build/people/<slug>.html: one page of people, and links to all the others."""
+        html = self.env.get_template("people.html").render(listing=listing, page=page,
+                                                           digest=digest, root="../")
+        return html.encode()
+
+    def directory_fingerprint(self) -> str:
+        """A hash of what directory pages show besides their hubs: their templates and the
+        static files' URLs; pages with equal hubs and fingerprint are equal."""
+        digest = hashlib.sha256(repr(sorted(self.static_urls.items())).encode())
+        for name in DIRECTORY_TEMPLATES:
+            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            digest.update(source.encode())
+        return digest.hexdigest()
 
     def render_not_found(self) -> bytes:
         """build/404.html: nginx serves it for any missing path, at any depth, so its links

@@ -225,7 +225,7 @@ class DevSite:
                     if result.written:
                         written.append(hub.name)
             if pages:
-                self.writer.write_directory(hubs)
+                self.writer.write_directory(session)
         return written
 
     def _rewrite_revised_hubs(self) -> list[str]:
@@ -238,7 +238,7 @@ class DevSite:
             hubs = session.scalars(select(Hub).where(Hub.id.in_(moved))).all()
             for hub in hubs:
                 self.writer.write_hub(session, hub)
-            self.writer.write_directory(listable_hubs(session)[0])
+            self.writer.write_directory(session)
             return [hub.name for hub in hubs]
 
     @staticmethod

@@ -31,7 +31,7 @@ from hubs.services import Services
 from hubs.settings import Settings
 from hubs.store import prune, record
 from hubs.widget import CONFIG_TOPICS
-from hubsgen.hubwriter import HubWriter, listable_hubs
+from hubsgen.hubwriter import HubWriter
 from hubsgen.index import HintIndex
 from hubsgen.metrics import WatchMetrics
 from hubsgen.output import Output
@@ -157,7 +157,7 @@ class Watcher:
                 self._reindex(hub)
                 self._write(session, hub, None)
             if (changed or gone) and self.options.shard.index == 0:
-                self.writer.write_directory(listable_hubs(session)[0])
+                self.writer.write_directory(session)
 
     def run(self, source: Source, stop: threading.Event) -> None:
         """Handle batches until *stop* is set or the source is exhausted. Nothing a message
