@@ -15,7 +15,7 @@ import jinja2
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from hubs import filters
+from hubs import avatars, filters, listing
 from hubs.atom import hub_feed
 from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError, WidgetError
@@ -219,12 +219,14 @@ class Renderer:
         return html.encode()
 
     def directory_fingerprint(self) -> str:
-        """A hash of what directory pages show besides their hubs: their templates and the
-        static files' URLs; pages with equal hubs and fingerprint are equal."""
+        """A hash of what directory pages show besides their hubs: their templates, the code
+        that shapes them and the static files' URLs; equal hubs and fingerprint, equal pages."""
         digest = hashlib.sha256(repr(sorted(self.static_urls.items())).encode())
         for name in DIRECTORY_TEMPLATES:
             source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
             digest.update(source.encode())
+        for module in (avatars, filters, listing):
+            digest.update(Path(str(module.__file__)).read_bytes())
         return digest.hexdigest()
 
     def render_not_found(self) -> bytes:

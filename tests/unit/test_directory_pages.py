@@ -46,11 +46,14 @@ def site(sqlite_url: str, tmp_path: Path):
     engine.dispose()
 
 
-def write_directory(site: Site) -> tuple[int, int]:
-    """Write the directory as build does; how many pages it rendered and files it wrote."""
+def write_directory(site: Site, css: str | None = None) -> tuple[int, int]:
+    """Write the directory as build does (with hubs.css at the URL *css*, if given); how many
+    pages it rendered and files it wrote."""
     out = Output(site.out)
-    renderer = Renderer(load_widgets(), Services(site.settings.services), T0,
-                        publish_static(out).urls)
+    urls = publish_static(out).urls
+    if css is not None:
+        urls["hubs.css"] = css
+    renderer = Renderer(load_widgets(), Services(site.settings.services), T0, urls)
     with site.session() as session:
         result = DirectoryWriter(renderer, out).write(session)
     return result.rendered, result.written
@@ -115,6 +118,15 @@ def test_a_widget_edit_renders_and_writes_no_directory_file(site: Site) -> None:
     changed = site.changed_since(before)
     assert changed and all(p.startswith("ralph/") for p in changed), changed
     assert write_directory(site) == (0, 0)
+
+
+def test_a_new_stylesheet_renders_every_directory_page_again(site: Site) -> None:
+    """Assert pages whose hubs did not change are rendered anyway when what else they show
+    (here the stylesheet's hashed URL) did."""
+    assert write_directory(site, css="static/hubs.0123456789.css") == (3, 4), \
+        "index.html, people/a.html and people/r.html rendered; 404.html written too"
+    assert 'href="../static/hubs.0123456789.css"' in (site.out / "people" / "a.html").read_text()
+    assert write_directory(site, css="static/hubs.0123456789.css") == (0, 0)
 
 
 def test_adding_a_user_writes_its_people_page_the_index_and_the_search_index(
