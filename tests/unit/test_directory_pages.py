@@ -22,6 +22,7 @@ from hubs.testing import T0, add_hub, make_engine
 from hubsgen.directorywriter import DirectoryWriter
 from hubsgen.output import Output
 from hubsgen.static import publish_static
+from hubsgen.watch import WatchOptions, open_watcher
 from tests.sites import Site, widget_id
 
 PAGE_BUDGET = 200_000
@@ -118,6 +119,27 @@ def test_a_widget_edit_renders_and_writes_no_directory_file(site: Site) -> None:
     changed = site.changed_since(before)
     assert changed and all(p.startswith("ralph/") for p in changed), changed
     assert write_directory(site) == (0, 0)
+
+
+def test_a_running_watch_rewrites_the_directory_only_when_it_shows_the_change(
+        site: Site) -> None:
+    """Assert watch, picking up edits no message announced, leaves the directory alone for
+    a widget edit and rewrites ralph's people page and the search index for a new summary."""
+    with open_watcher(site.settings, WatchOptions()) as watcher:
+        before = site.snapshot()
+        with site.session() as s:
+            s.get(WidgetInstance, widget_id(site, "ralph", "sticky")).config = {"text": "New"}
+            s.commit()
+        watcher.sync_config()
+        assert all(p.startswith("ralph/") for p in site.changed_since(before))
+
+        before = site.snapshot()
+        with site.session() as s:
+            s.scalar(select(Hub).where(Hub.name == "ralph")).summary = "Ralph B."
+            s.commit()
+        watcher.sync_config()
+        assert {p for p in site.changed_since(before) if not p.startswith("ralph/")} == {
+            "people/r.html", "directory.json"}
 
 
 def test_a_new_stylesheet_renders_every_directory_page_again(site: Site) -> None:
