@@ -44,14 +44,19 @@
     return hub.name.includes(query) ? 2 : 3;
   }
 
+  /** The best LIMIT matches, and how many there are: a one-letter query matches most of
+      100,000 hubs, and only counting those past the first LIMIT of a rank keeps it quick. */
   function matches(query) {
     const words = query.split(/\s+/);
     const byRank = [[], [], [], []];
+    let count = 0;
     for (const hub of hubs) {
       const r = rank(hub, query, words);
-      if (r >= 0) byRank[r].push(hub);  // the index is by name: each rank stays in order
+      if (r < 0) continue;
+      count += 1;
+      if (byRank[r].length < LIMIT) byRank[r].push(hub);  // by name, as the index is
     }
-    return byRank.flat();
+    return { best: byRank.flat().slice(0, LIMIT), count };
   }
 
   function card(hub) {
@@ -82,13 +87,13 @@
       status.textContent = "";
       return;
     }
-    const found = matches(query);
-    list.replaceChildren(...found.slice(0, LIMIT).map(card));
+    const { best, count } = matches(query);
+    list.replaceChildren(...best.map(card));
     const quoted = `“${input.value.trim()}”`;
-    if (!found.length) status.textContent = `No hub matches ${quoted}.`;
-    else if (found.length > LIMIT) {
-      status.textContent = `The first ${LIMIT} of ${found.length.toLocaleString()} hubs matching ${quoted}.`;
-    } else status.textContent = `${found.length} ${found.length === 1 ? "hub matches" : "hubs match"} ${quoted}.`;
+    if (!count) status.textContent = `No hub matches ${quoted}.`;
+    else if (count > LIMIT) {
+      status.textContent = `The first ${LIMIT} of ${count.toLocaleString()} hubs matching ${quoted}.`;
+    } else status.textContent = `${count} ${count === 1 ? "hub matches" : "hubs match"} ${quoted}.`;
   }
 
   /** Up and down move between the box and the results, Escape empties the box. */
