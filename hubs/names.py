@@ -9,7 +9,7 @@ from hubs.errors import ConfigError
 HUB_NAME_RE = re.compile(r"^[a-z0-9_-][a-z0-9_.-]{0,63}$")
 RESERVED = frozenset({
     # What the site itself puts at the top of build/, and the events shim's path.
-    "static", "index.html", "404.html", "events", "versions.json",
+    "static", "index.html", "404.html", "events", "versions.json", "people", "directory.json",
     # Well-known root files browsers, crawlers and other clients ask for by name.
     "robots.txt", "favicon.ico", "sitemap.xml", "humans.txt", "security.txt", "ads.txt",
     "app-ads.txt", "crossdomain.xml", "browserconfig.xml", "manifest.json",

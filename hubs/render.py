@@ -15,10 +15,11 @@ import jinja2
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from hubs import filters
+from hubs import avatars, filters, listing
 from hubs.atom import hub_feeds
 from hubs.db import UNAVAILABLE
 from hubs.errors import HubsError, WidgetError
+from hubs.listing import Listing, PeoplePage
 from hubs.models import Column, Hub, WidgetInstance
 from hubs.plugins import Registry
 from hubs.services import Services
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 WIDGET_PREFIX = "widget:"
 ERROR_PANEL_MARK = "data-error-panel"
+DIRECTORY_TEMPLATES = ("base.html", "directory.html", "index.html", "people.html")
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ class Renderer:
         )
         self._compiled: dict[str, jinja2.Template] = {}
         filters.install(self.env)
+        self.static_urls = dict(static_urls)
         self.env.globals["static"] = lambda name: static_urls[name]
         self.env.globals["live"] = live or LiveSettings()
 
@@ -285,12 +288,29 @@ class Renderer:
         clock, for all the hubs in a constant number of queries."""
         return hub_feeds(session, hubs, self.now, self.site_url) if hubs else {}
 
-    def render_directory(self, hubs: Sequence[Hub]) -> bytes:
-        """build/index.html: every hub, teams first, then people."""
-        teams = [h for h in hubs if not h.user_hub]
-        people = [h for h in hubs if h.user_hub]
-        page = self._template("index.html").render(teams=teams, people=people, root="")
+    def render_directory(self, listing: Listing, digest: str) -> bytes:
+        """build/index.html: the search box, every team, and a link to every people page;
+        *digest* goes into the page, so the writer knows what it shows without rendering it."""
+        page = self._template("index.html").render(listing=listing, digest=digest,
+                                                          root="")
         return page.encode()
+
+    def render_people_page(self, listing: Listing, page: PeoplePage, digest: str) -> bytes:
+        """build/people/<slug>.html: one page of people, and links to all the others."""
+        html = self.env.get_template("people.html").render(listing=listing, page=page,
+                                                           digest=digest, root="../")
+        return html.encode()
+
+    def directory_fingerprint(self) -> str:
+        """A hash of what directory pages show besides their hubs: their templates, the code
+        that shapes them and the static files' URLs; equal hubs and fingerprint, equal pages."""
+        digest = hashlib.sha256(repr(sorted(self.static_urls.items())).encode())
+        for name in DIRECTORY_TEMPLATES:
+            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            digest.update(source.encode())
+        for module in (avatars, filters, listing):
+            digest.update(Path(str(module.__file__)).read_bytes())
+        return digest.hexdigest()
 
     def render_not_found(self) -> bytes:
         """build/404.html: nginx serves it for any missing path, at any depth, so its links

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from hubs.clock import data_now
 from hubs.db import open_engine, require_hubs, session_factory, shown
 from hubs.errors import ConfigError, DatabaseError
+from hubs.listing import PEOPLE_DIR
 from hubs.models import Hub
 from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
@@ -103,7 +104,7 @@ def _build(session: Session, settings: Settings, out: Output, hub_names: Sequenc
         report.add(result)
         on_progress(result.hubs)
     renderer = job.renderer(registry)
-    report.add(HubWriter(renderer, out).write_directory(all_hubs))
+    report.add(HubWriter(renderer, out).write_directory(session))
     if not hub_names:
         report.removed += _prune_hubs(out, {h.name for h in all_hubs})
     if not report.failures:
@@ -135,7 +136,7 @@ def _prune_hubs(out: Output, keep: set[str]) -> int:
     """Remove directories of hubs that are gone."""
     removed = 0
     for path in sorted(out.root.iterdir()):
-        if path.is_dir() and path.name != "static" and path.name not in keep:
+        if path.is_dir() and path.name not in {"static", PEOPLE_DIR} and path.name not in keep:
             out.remove(path)
             removed += 1
     return removed

@@ -247,7 +247,7 @@ class DevSite:
                 if only or pages:
                     self._note(rewrite, hub.name, self.writer.write_hub(session, hub, only))
             if pages:
-                rewrite.files += self.writer.write_directory(hubs).written
+                rewrite.files += self.writer.write_directory(session).written
         return rewrite
 
     def _rewrite_revised_hubs(self) -> Rewrite:
@@ -261,7 +261,7 @@ class DevSite:
             hubs = session.scalars(select(Hub).where(Hub.id.in_(moved))).all()
             for hub in hubs:
                 self._note(rewrite, hub.name, self.writer.write_hub(session, hub))
-            rewrite.files += self.writer.write_directory(listable_hubs(session)[0]).written
+            rewrite.files += self.writer.write_directory(session).written
         return rewrite
 
     @staticmethod

@@ -14,6 +14,7 @@ from hubs.errors import ConfigError, WidgetError
 from hubs.models import Hub, WidgetInstance
 from hubs.names import check_hub_name
 from hubs.render import NO_VERSIONS, Fragment, Renderer, Versions
+from hubsgen.output.directory import DirectoryWriter
 from hubsgen.output.files import TEMP_PREFIX, Output
 
 log = logging.getLogger(__name__)
@@ -120,12 +121,10 @@ class HubWriter:
         self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
         return result
 
-    def write_directory(self, hubs: Sequence[Hub]) -> HubResult:
-        """build/index.html, and build/404.html which links to it."""
-        result = HubResult()
-        self._write(result, self.renderer.render_directory(hubs), "index.html")
-        self._write(result, self.renderer.render_not_found(), "404.html")
-        return result
+    def write_directory(self, session: Session) -> HubResult:
+        """The directory (see DirectoryWriter), and build/404.html which links to it."""
+        done = DirectoryWriter(self.renderer, self.out).write(session)
+        return HubResult(written=done.written, unchanged=done.unchanged, removed=done.removed)
 
     def remove_hub(self, name: str) -> None:
         """Delete a hub's directory when the hub is gone."""

@@ -32,7 +32,7 @@ from hubs.settings import Settings
 from hubs.store import prune, record
 from hubs.widget import CONFIG_TOPICS
 from hubsgen.output.files import Output
-from hubsgen.output.hubs import HubWriter, listable_hubs
+from hubsgen.output.hubs import HubWriter
 from hubsgen.output.static import publish_static
 from hubsgen.watch.index import HintIndex
 from hubsgen.watch.metrics import WatchMetrics
@@ -160,7 +160,7 @@ class Watcher:
                 self._reindex(hub)
             self._write(session, hubs, {hub.id: {w.id for w in hub.widgets} for hub in hubs})
             if (changed or gone) and self.options.shard.index == 0:
-                self.writer.write_directory(listable_hubs(session)[0])
+                self.writer.write_directory(session)
 
     def run(self, source: Source, stop: threading.Event) -> None:
         """Handle batches until *stop* is set or the source is exhausted. Nothing a message

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from hubs.listing import Entry, make_listing, search_index
 from hubsgen.build.stamp import STAMP_FILE
 from tests.integration.nginx import running_nginx
 from tests.integration.watching import SmallSite, build_small_site
@@ -67,6 +68,8 @@ def served(site: SmallSite, kind: str) -> tuple[str, Path]:
     css = next((site.out / "static").glob("hubs.*.css"))
     return {
         "directory": ("/", site.out / "index.html"),
+        "people": ("/people/r.html", site.out / "people" / "r.html"),
+        "search-index": ("/directory.json", site.out / "directory.json"),
         "page": ("/ralph/", site.out / "ralph" / "index.html"),
         "versions": ("/ralph/versions.json", site.out / "ralph" / "versions.json"),
         "fragment": (f"/ralph/widgets/{site.ralph_badges}.json",
@@ -77,7 +80,8 @@ def served(site: SmallSite, kind: str) -> tuple[str, Path]:
 
 
 @pytest.mark.parametrize("kind, content_type", [
-    ("directory", "text/html"), ("page", "text/html"),
+    ("directory", "text/html"), ("people", "text/html"), ("search-index", "application/json"),
+    ("page", "text/html"),
     ("versions", "application/json"), ("fragment", "application/json"),
     ("feed", "application/atom+xml")])
 def test_pages_and_json_are_revalidated_by_etag(site, base, kind, content_type):
@@ -110,6 +114,18 @@ def test_text_is_gzipped_for_clients_that_accept_it(site, base, kind):
     assert reply.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in reply.headers["Vary"]
     assert gzip.decompress(reply.body) == file.read_bytes()
+
+
+def test_the_search_index_is_gzipped_to_a_fraction(site, base):
+    """Assert a directory.json of 2,000 people (the small site's is under gzip_min_length)
+    goes out gzipped at under a third of its size."""
+    people = [Entry(f"user{n:04d}", f"User Number {n}", "", False, True) for n in range(2000)]
+    (site.out / "directory.json").write_bytes(search_index(make_listing(people)))
+    path, file = served(site, "search-index")
+    reply = get(base, path, {"Accept-Encoding": "gzip"})
+    assert reply.status == 200 and reply.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(reply.body) == file.read_bytes()
+    assert len(reply.body) < len(file.read_bytes()) / 3
 
 
 @pytest.mark.parametrize("path", [

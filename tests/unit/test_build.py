@@ -61,7 +61,9 @@ def test_output_contract(site):
     assert report.failures == []
     out = site.out
     assert sorted(p.name for p in out.iterdir()) == [
-        ".build-stamp.json", "404.html", "designteam", "i18n", "index.html", "ralph", "static"]
+        ".build-stamp.json", "404.html", "designteam", "directory.json", "i18n", "index.html",
+        "people", "ralph", "static"]
+    assert sorted(p.name for p in (out / "people").iterdir()) == ["r.html"]
     assert 'href="/index.html"' in (out / "404.html").read_text(), "served at any depth"
 
     page = (out / "designteam" / "index.html").read_text()
@@ -83,8 +85,9 @@ def test_output_contract(site):
     assert "<strong>all</strong>" in page
 
     directory = (out / "index.html").read_text()
-    assert directory.index("designteam/index.html") < directory.index("ralph/index.html")
-    assert directory.index("i18n/index.html") < directory.index("ralph/index.html")
+    assert "designteam/index.html" in directory and "i18n/index.html" in directory
+    assert 'href="people/r.html"' in directory, "people are on pages of their own"
+    assert 'href="../ralph/index.html"' in (out / "people" / "r.html").read_text()
 
     css = [p.name for p in (out / "static").iterdir() if p.suffix == ".css"]
     assert len(css) == 1 and re.fullmatch(r"hubs\.[0-9a-f]{10}\.css", css[0])
@@ -188,7 +191,9 @@ def test_building_one_hub_touches_only_it_and_the_directory(site):
         s.commit()
     site.build("ralph")
     changed = site.changed_since(before)
-    assert changed and all(p.startswith("ralph/") or p == "index.html" for p in changed)
+    assert "ralph/index.html" in changed
+    assert {p for p in changed if not p.startswith("ralph/")} == {
+        "people/r.html", "directory.json"}, "ralph's summary shows there, not on the index"
     assert (site.out / "designteam").exists() and (site.out / "i18n").exists()
 
 
@@ -281,7 +286,7 @@ def test_hostile_text_stays_inert(site):
         s.commit()
     site.build()
     page = (site.out / "ralph" / "index.html").read_text()
-    directory = (site.out / "index.html").read_text()
+    directory = (site.out / "people" / "r.html").read_text()
     for html in (page, directory):
         assert "<script>alert" not in html
         assert "&lt;script&gt;alert(&#39;summary&#39;)&lt;/script&gt;" in html
@@ -296,6 +301,8 @@ def test_hub_with_a_bad_name_in_the_database_is_skipped(site, tmp_path):
     assert any("hub name '../escaped' is invalid" in f for f in report.failures)
     assert not (tmp_path / "escaped").exists()
     assert "escaped" not in (site.out / "index.html").read_text()
+    assert not (site.out / "people").exists() and b"escaped" not in (
+        site.out / "directory.json").read_bytes()
 
 
 def test_replace_file_is_atomic_and_leaves_no_temp_file(tmp_path, monkeypatch):
