@@ -283,10 +283,9 @@ class AmqpResult:
         return "\n".join(lines)
 
 
-def run_amqp_bench(users: int, messages: int, profile: bool = False,
+def run_amqp_bench(spec: StoreSpec, messages: int, profile: bool = False,
                    work: Path | None = None) -> AmqpResult:
-    """Every setup on one realistic store of *users*, in a new directory under *work*."""
-    spec = StoreSpec(users, max(1, users // 10))
+    """Every setup on the realistic store of *spec*, in a new directory under *work*."""
     root = Path(tempfile.mkdtemp(prefix="hubsgen-amqp-bench-", dir=work))
     try:
         sqlite_url = copy_store(spec, root / "hubs.db")
@@ -313,7 +312,7 @@ def run_amqp_bench(users: int, messages: int, profile: bool = False,
                 shutil.rmtree(out)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return AmqpResult(users, drains, costs, *(profiled or (None, None)))
+    return AmqpResult(spec.users, drains, costs, *(profiled or (None, None)))
 
 
 @click.command()
@@ -325,7 +324,7 @@ def run_amqp_bench(users: int, messages: int, profile: bool = False,
 @click.option("--work", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Where to work (e.g. on tmpfs) [default: the temp directory].")
 def main(users: int, messages: int, profile: bool, work: Path | None) -> None:
-    result = run_amqp_bench(users, messages, profile, work)
+    result = run_amqp_bench(StoreSpec(users, max(1, users // 10)), messages, profile, work)
     click.echo(result.markdown())
 
 

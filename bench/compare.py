@@ -14,7 +14,10 @@
 2. No-change rebuild: time, and files rewritten (must be 0).
 3. One change: `hubsgen watch` from publish to fragment replaced, against `hugo server`
    from content file written to page replaced (and a plain `hugo` rerun).
-4. Throughput: sustained and burst, with a mix of messages (bench/watch_bench.py).
+4. Throughput: sustained and burst, with a mix of messages (bench/watch_bench.py) over
+   fedmsg; and on AMQP, as production runs (bench/amqp_bench.py): a pre-loaded RabbitMQ queue
+   drained by one worker on SQLite or PostgreSQL, or by two --shard workers, with the cost of
+   fedora-messaging's schema validation per message.
 5. Live: publish to DOM in Chromium through nginx, SSE fan-out (bench/live_bench.py).
 6. Memory: peak RSS of each build, of watch, of Hugo.
 
@@ -41,6 +44,7 @@ import click
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Sibling scripts, not a package.
 import hugo_bench  # noqa: E402
+from amqp_bench import AmqpResult, run_amqp_bench  # noqa: E402
 from equivalent import PER_HUB, make_equivalents, page_sizes, tree_totals  # noqa: E402
 from jinja_floor import floor_build  # noqa: E402
 from live_bench import LiveResult, run_live_bench  # noqa: E402
@@ -103,6 +107,11 @@ class OneChange:
               help="Awards per second for the one-change latency: steady, below what the "
                    "watcher can take, so the latency is a change's and not a queue's.")
 @click.option("--sustained-rate", default=1000.0, show_default=True)
+@click.option("--amqp-users", type=int,
+              help="Users of the realistic store the AMQP throughput runs on [default: the "
+                   "first of --store-sizes, else the last of --sizes].")
+@click.option("--amqp-messages", default=10_000, show_default=True,
+              help="Messages loaded into each AMQP queue before the workers start.")
 @click.option("--live-samples", default=60, show_default=True)
 @click.option("--connections", default=2000, show_default=True)
 @click.option("--small", is_flag=True,
@@ -111,42 +120,51 @@ class OneChange:
               help="Where to work (default: a new directory on tmpfs, else in $TMPDIR).")
 def main(sizes: str, store_sizes: str, store_messages: int, store_days: int, huge: bool,
          runs: int, messages: int, hugo_samples: int, burst: int, rate: float,
-         sustained_rate: float, live_samples: int, connections: int, small: bool,
-         work: Path | None) -> None:
+         sustained_rate: float, amqp_users: int | None, amqp_messages: int, live_samples: int,
+         connections: int, small: bool, work: Path | None) -> None:
     if small:
         sizes, store_sizes, runs, messages, hugo_samples, burst = "100", "100", 1, 50, 3, 500
-        live_samples, connections = 5, 100
-    users = [int(s) for s in sizes.split(",")]
-    stores = [StoreSpec(count, max(1, count // 10), store_messages, store_days)
-              for count in [*(int(s) for s in store_sizes.split(",") if s), *[HUGE] * huge]]
+        amqp_users, amqp_messages, live_samples, connections = 100, 100, 5, 100
+    populations: list[tuple[int, StoreSpec | None]] = [
+        (int(count), None) for count in sizes.split(",") if count]
+    populations += [(count, StoreSpec(count, max(1, count // 10), store_messages, store_days))
+                    for count in [*(int(s) for s in store_sizes.split(",") if s),
+                                  *[HUGE] * huge]]
+    if not populations:
+        raise click.UsageError("nothing to build: give --sizes or --store-sizes")
+    # One change and the fedmsg throughput run on the last population short of --huge's.
+    reference = next((p for p in reversed(populations) if p[0] != HUGE or not p[1]),
+                     populations[-1])
+    amqp_users = amqp_users or next((count for count, spec in populations if spec),
+                                    reference[0])
+    amqp_store = StoreSpec(amqp_users, max(1, amqp_users // 10), store_messages, store_days)
     base = work or Path(tempfile.mkdtemp(prefix="hubsgen-bench-",
                                          dir=TMPFS if TMPFS.is_dir() else None))
     base.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     try:
         builds, change = [], None
-        for count in users:
-            rows, site = build_rows(count, runs, base / f"users-{count}")
+        for count, store in populations:
+            where = base / (f"users-{count}" if store is None else f"store-{count}")
+            rows, site = build_rows(count, runs, where, store)
             builds.append(rows)
-            if count == users[-1]:
+            if (count, store) == reference:
                 change = OneChange(hugo_bench.server_changes(site, hugo_samples).latencies,
                                    hugo_bench.plain_rebuilds(site, 3 if not small else 1))
-            shutil.rmtree(base / f"users-{count}", ignore_errors=True)
-        assert change is not None
-        for spec in stores:
-            where = base / f"store-{spec.users}"
-            builds.append(build_rows(spec.users, runs, where, spec)[0])
             shutil.rmtree(where, ignore_errors=True)
-        watch = run_watch_bench(users[-1], groups=max(1, users[-1] // 10), messages=messages,
+        assert change is not None
+        count, store = reference
+        watch = run_watch_bench(count, groups=max(1, count // 10), messages=messages,
                                 rate=rate, sustained_rate=sustained_rate, burst=burst,
                                 sustained_seconds=3.0 if small else 10.0,
-                                work=base)
+                                work=base, store=store)
+        amqp = run_amqp_bench(amqp_store, amqp_messages, profile=True, work=base)
         live = run_live_bench(live_samples, connections, work=base)
     finally:
         if work is None:
             shutil.rmtree(base, ignore_errors=True)
-    click.echo(report(builds, change, watch, live, runs, started,
-                      on_tmpfs=base.is_relative_to(TMPFS)))
+    click.echo(report(builds, change, watch, amqp, live, runs, started,
+                      on_tmpfs=base.is_relative_to(TMPFS), watched=reference[1] is not None))
 
 
 def build_rows(users: int, runs: int, work: Path,
@@ -208,8 +226,11 @@ def written(run: Run) -> int:
     return int(found[1])
 
 
-def report(builds: list[BuildRows], change: OneChange, watch: WatchResult, live: LiveResult,
-           runs: int, started: datetime, on_tmpfs: bool) -> str:
+def report(builds: list[BuildRows], change: OneChange, watch: WatchResult, amqp: AmqpResult,
+           live: LiveResult, runs: int, started: datetime, on_tmpfs: bool,
+           watched: bool) -> str:
+    """The Markdown report; *watched* says whether watch ran on the realistic store."""
+    store = ("bench/store.py's store" if watched else POPULATE_SETUP.split(":")[0] + "'s store")
     lines = [f"Run {started:%Y-%m-%d} on {machine()}; Hugo {hugo_bench.hugo_version()}, "
              f"Python {platform.python_version()}; output on "
              f"{'tmpfs' if on_tmpfs else 'disk'}; medians of {runs} run(s).", ""]
@@ -218,7 +239,7 @@ def report(builds: list[BuildRows], change: OneChange, watch: WatchResult, live:
     hub_p50 = watch.latency_p50_ms
     server_p50 = statistics.median(change.server) * 1000
     plain_p50 = statistics.median(change.plain) * 1000
-    lines += ["", f"### One change ({watch.users:,} users)", "",
+    lines += ["", f"### One change ({watch.users:,} users, {store})", "",
               "| what | p50 ms | p99 ms | samples | Hugo p50 / hubsgen p50 |",
               "|---|---|---|---|---|",
               f"| hubsgen watch: badge award published → fragment replaced "
@@ -231,12 +252,17 @@ def report(builds: list[BuildRows], change: OneChange, watch: WatchResult, live:
               f"| plain `hugo` rerun after one file changed | {plain_p50:.0f} | "
               f"{max(change.plain) * 1000:.0f} | {len(change.plain)} | "
               f"{plain_p50 / hub_p50:.0f}× |"]
-    lines += ["", "### Throughput", "", f"Mix: {watch.mix}.", "",
+    lines += ["", f"### Throughput, fedmsg ({watch.users:,} users, {store})", "",
+              f"Mix: {watch.mix}.", "",
               "| offered | handled msg/s | kept up |", "|---|---|---|",
               f"| sustained, {watch.sustained_offered:.0f} msg/s | "
               f"{watch.sustained_handled:.0f} | {'yes' if watch.sustained_kept_up else 'no'} |",
               f"| burst of {watch.burst_size:,} | {watch.burst_rate:.0f} | "
               f"{watch.burst_matched:,} matched |"]
+    lines += ["", f"### Throughput, AMQP ({amqp.users:,} users, bench/store.py's store)", "",
+              "Each worker's queue loaded with the same mix, published as fedora-messaging does "
+              "(each message of its topic's schema class), before the workers start.", "",
+              amqp.markdown()]
     lines += ["", "### Live pages (demo site, nginx, headless Chromium)", "",
               "| publish → DOM p50 ms | p95 ms | streams held | fan-out p50 ms | "
               "fan-out all ms | shim RSS idle / peak MB |", "|---|---|---|---|---|---|",
