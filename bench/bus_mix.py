@@ -1,5 +1,6 @@
-"""The bus messages the watch benchmarks publish, as fedmsg puts them on the wire, and the mix
-of them the throughput phases send."""
+"""The bus messages the watch benchmarks publish, and the mix of them the throughput phases
+send: topics and bodies, and the fedmsg frames that carry them (bench/amqp_bench.py publishes
+the same bodies with fedora-messaging)."""
 
 from __future__ import annotations
 
