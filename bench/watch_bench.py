@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Sibling scripts, not a package.
 from bus_mix import MIX_TEXT, Mix, award, team_attendees  # noqa: E402
 from procmem import PeakMemory  # noqa: E402
+from store import StoreSpec, copy_store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -241,12 +242,16 @@ class WatchResult:
                 f"of {self.burst_size:,}, both {self.mix}; {datetime.now(UTC):%Y-%m-%d}.")
 
 
-def build_site(work: Path, users: int, groups: int) -> str:
-    """Populate a synthetic database in *work* and build its site there; the database URL."""
-    url = f"sqlite:///{work / 'bench.db'}"
-    subprocess.run([str(BIN / "python"), str(ROOT / "populate.py"), "--db", url,
-                    "--users", str(users), "--groups", str(groups), "--seed", "1"],
-                   cwd=work, check=True, capture_output=True)
+def build_site(work: Path, users: int, groups: int, store: StoreSpec | None = None) -> str:
+    """Populate a synthetic database in *work* (a copy of *store*, if given) and build its
+    site there; the database URL."""
+    if store is not None:
+        url = copy_store(store, work / "bench.db")
+    else:
+        url = f"sqlite:///{work / 'bench.db'}"
+        subprocess.run([str(BIN / "python"), str(ROOT / "populate.py"), "--db", url,
+                        "--users", str(users), "--groups", str(groups), "--seed", "1"],
+                       cwd=work, check=True, capture_output=True)
     subprocess.run([str(BIN / "hubsgen"), "build", "--db", url, "--jobs", "2"],
                    cwd=work, check=True, capture_output=True)
     return url
@@ -280,12 +285,14 @@ def watching(work: Path, url: str) -> Iterator[tuple[zmq.Socket, str, int]]:
 
 def run_watch_bench(users: int, groups: int = 50, messages: int = 1000, rate: float = 50.0,
                     sustained_rate: float = 1000.0, sustained_seconds: float = 10.0,
-                    burst: int = 10_000, work: Path | None = None) -> WatchResult:
-    """Build a synthetic site of *users* in a new directory under *work* (default: the temp
-    directory), run every measurement against one watcher, and remove the directory."""
+                    burst: int = 10_000, work: Path | None = None,
+                    store: StoreSpec | None = None) -> WatchResult:
+    """Build a synthetic site of *users* (on *store*, if given, else populate.py's) in a new
+    directory under *work* (default: the temp directory), run every measurement against one
+    watcher, and remove the directory."""
     root = Path(tempfile.mkdtemp(prefix="hubsgen-watch-bench-", dir=work))
     try:
-        url = build_site(root, users, groups)
+        url = build_site(root, users, groups, store)
         fragments = badge_fragments(root / "bench.db", root / "build")
         mix = Mix(list(fragments), team_attendees(root / "bench.db"), seed=11)
         with watching(root, url) as (pub, metrics_url, pid), PeakMemory(pid) as memory:
@@ -317,10 +324,14 @@ def run_watch_bench(users: int, groups: int = 50, messages: int = 1000, rate: fl
 @click.option("--burst", default=10_000, show_default=True, help="Throughput burst size.")
 @click.option("--work", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Where to build the site (e.g. on tmpfs) [default: the temp directory].")
+@click.option("--realistic-store", is_flag=True,
+              help="Build on bench/store.py's store (100 messages per user over 400 days) "
+                   "instead of populate.py's.")
 def main(users: int, groups: int, messages: int, rate: float, sustained_rate: float,
-         sustained_seconds: float, burst: int, work: Path | None) -> None:
+         sustained_seconds: float, burst: int, work: Path | None, realistic_store: bool) -> None:
+    store = StoreSpec(users, groups) if realistic_store else None
     print(run_watch_bench(users, groups, messages, rate, sustained_rate, sustained_seconds,
-                          burst, work).markdown())
+                          burst, work, store).markdown())
 
 
 if __name__ == "__main__":
