@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,21 @@ def process(args: list[str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[
         child.wait(timeout=30)
 
 
+def wait_listening(port: int, child: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Until *child* accepts connections on *port*: a page opened before the events shim
+    listens gets a 502 and settles on polling, and its badge never says "live"."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise SystemExit(f"hubsgen events exited with {child.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"hubsgen events did not listen on {port} within {timeout:.0f} s")
+
+
 def badges_widget(build: Path, hub: str) -> str:
     page = (build / hub / "index.html").read_text()
     marker = 'class="widget widget-badges'
@@ -82,7 +98,7 @@ def publish_to_dom(base: str, build: Path, pub: zmq.Socket, samples: int) -> lis
         # Functions, not expressions: Playwright evals an expression at each poll, which the
         # site's Content-Security-Policy refuses.
         page.wait_for_function("() => document.querySelector('.live-badge')?.dataset.state"
-                               " === 'live'")
+                               " === 'live'", timeout=120_000)
         page.evaluate(WATCH_DOM, widget)
         wait_ready(page, pub)
         latencies = []
@@ -205,6 +221,7 @@ def run_live_bench(samples: int = 60, connections: int = 2000,
                            "--source", "fedmsg", "--endpoint", f"tcp://127.0.0.1:{bus}"],
                           root, root / "watch.log"),
                   running_nginx(build, f"127.0.0.1:{shim}", root) as base):
+                wait_listening(shim, events)
                 latencies = publish_to_dom(base, build, pub, samples)
                 with PeakMemory(events.pid) as memory:
                     idle_kb = rss_kb(events.pid)
