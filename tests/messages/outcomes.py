@@ -113,15 +113,16 @@ def outcomes() -> dict[str, dict[str, Any]]:
 
 def bad_deliveries() -> Iterator[tuple[str, tuple[str, pika.BasicProperties, bytes]]]:
     """AMQP deliveries fedora-messaging refuses: bytes that are no JSON object, a body its
-    schema class rejects."""
+    schema class rejects, headers the base schema rejects."""
     topic = "org.fedoraproject.prod.bodhi.update.comment"
     schema = get_name(topic_index()["bodhi.update.comment"][0])
     payloads = {"not UTF-8": (b"\xff{}", "base.message"), "not JSON": (b"{", "base.message"),
                 "a list": (b"[]", "base.message"), "rejected by its schema": (b"{}", schema),
-                "unknown schema": (b"{}", "no.such.schema")}
+                "unknown schema": (b"{}", "no.such.schema"),
+                "severity out of range": (b"{}", "base.message")}
     for fault, (payload, name) in payloads.items():
-        headers = {"fedora_messaging_schema": name, "fedora_messaging_severity": 20,
-                   "sent-at": SENT_AT}
+        headers = {"fedora_messaging_schema": name, "sent-at": SENT_AT,
+                   "fedora_messaging_severity": 25 if "severity" in fault else 20}
         yield fault, (topic, pika.BasicProperties(message_id=crafted_id(fault),
                                                   headers=headers, content_encoding="utf-8"),
                       payload)
