@@ -185,6 +185,7 @@ def compare(against: str | None, mix: str, count: int, alternations: int,
 
 
 def profile(stage: str, mix: str, count: int) -> None:
+    sys.path.insert(0, str(TREE))  # this tree's tests.messages
     runs = stages(envelopes_of(mix, count))
     runs[stage]()
     profiler = cProfile.Profile()
