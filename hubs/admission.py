@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hubs import memberships
-from hubs.bodies import BodyError, BodyReader
+from hubs.bodies import BodyError, BodyReader, kind_of
 from hubs.db import UNAVAILABLE
 from hubs.directory import NO_ALIASES, Directory
 from hubs.envelopes import MAX_BODY_BYTES
@@ -205,7 +205,7 @@ def checked_names(event: Event) -> Event:
 
 def shown(value: Any, limit: int = 80) -> str:
     """*value* for a log line or a terminal: quoted, escaped, cut."""
-    text = repr(value[:limit]) if isinstance(value, str) else type(value).__name__
+    text = repr(value[:limit]) if isinstance(value, str) else kind_of(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
