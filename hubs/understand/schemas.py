@@ -132,9 +132,13 @@ def _validators(cls: type[Message]) -> _Validators:
             kind.check_schema(schema)
             return kind(schema)
 
+        def distinct(own: Mapping[str, Any], base: Mapping[str, Any]) -> tuple[Any, ...]:
+            # The base class would check its schema twice: once as its own, once as the base.
+            return (built(own),) if own is base else (built(own), built(base))
+
         _VALIDATORS[cls] = _Validators(
-            headers=(built(cls.headers_schema), built(Message.headers_schema)),
-            body=(built(cls.body_schema), built(Message.body_schema)))
+            headers=distinct(cls.headers_schema, Message.headers_schema),
+            body=distinct(cls.body_schema, Message.body_schema))
     return _VALIDATORS[cls]
 
 
