@@ -11,6 +11,11 @@ Each round runs one stage over the whole mix; a stage's figure is the median ove
 its CPU time divided by the messages. With ``--against`` each round of this tree alternates
 with one of the other revision (exported to a temporary directory), each in its own process,
 so both see the same machine load.
+
+Measured on 7 Dec 2026 against 6c9060a (--alternations 3 --rounds 2, 2 shared cores, load
+7-9), CPU µs per message, bus mix / corpus, before -> after: AMQP parse 2002 -> 101 /
+2471 -> 125; door 480 -> 203 / 588 -> 264; AMQP total 2800 -> 481 / 3304 -> 579; fedmsg total
+580 -> 258 / 674 -> 385.
 """
 
 from __future__ import annotations
