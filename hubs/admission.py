@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hubs import memberships
-from hubs.bodies import BodyError, BodyReader
+from hubs.bodies import BodyError, BodyReader, kind_of
 from hubs.db import UNAVAILABLE
 from hubs.directory import NO_ALIASES, Directory
 from hubs.envelopes import MAX_BODY_BYTES
@@ -110,6 +110,49 @@ def body_problem(body: Any) -> str:
     MAX_BODY_BYTES and MAX_DEPTH levels holding only clean text and finite numbers."""
     if not isinstance(body, Mapping):
         return "is not an object"
+    if _fit(body):
+        return ""
+    return _first_problem(body)
+
+
+def _fit(body: Mapping[str, Any]) -> bool:
+    """Whether ``_first_problem`` finds nothing, found several times faster: no path is
+    built, and all the text is searched for unsafe characters at once."""
+    size = 0
+    texts: list[str] = []
+    stack: list[tuple[Mapping[str, Any] | list[Any], int]] = [(body, 1)]
+    while stack:
+        container, depth = stack.pop()
+        if isinstance(container, Mapping):
+            for key in container:
+                if not isinstance(key, str):
+                    return False
+                texts.append(key)
+                size += len(key) + 4
+            items: Iterable[Any] = container.values()
+        else:
+            items = container
+        for item in items:
+            if isinstance(item, str):
+                texts.append(item)
+                size += len(item) + 2
+            elif isinstance(item, Mapping | list):
+                if depth >= MAX_DEPTH:
+                    return False
+                stack.append((item, depth + 1))
+            elif item is None or isinstance(item, bool | int) or (
+                    isinstance(item, float) and math.isfinite(item)):
+                size += 8
+            else:
+                return False
+        if size > MAX_BODY_BYTES:
+            return False
+    return UNSAFE_RE.search("".join(texts)) is None
+
+
+def _first_problem(body: Mapping[str, Any]) -> str:
+    """The problem ``body_problem`` reports: the first met, walking depth first, with its
+    path."""
     size = 0
     stack: list[tuple[Any, str, int]] = [(body, "", 1)]
     while stack:
@@ -162,7 +205,7 @@ def checked_names(event: Event) -> Event:
 
 def shown(value: Any, limit: int = 80) -> str:
     """*value* for a log line or a terminal: quoted, escaped, cut."""
-    text = repr(value[:limit]) if isinstance(value, str) else type(value).__name__
+    text = repr(value[:limit]) if isinstance(value, str) else kind_of(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

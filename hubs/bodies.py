@@ -22,7 +22,7 @@ class BodyError(ValueError):
 
 
 _KIND_NAMES = {str: "text", int: "a number", float: "a number", bool: "true or false",
-               dict: "an object", Mapping: "an object", list: "a list"}
+               dict: "an object", Mapping: "an object", list: "a list", type(None): "null"}
 
 
 def field(body: Any, path: str, kind: type | tuple[type, ...], default: Any = MISSING) -> Any:
@@ -31,7 +31,7 @@ def field(body: Any, path: str, kind: type | tuple[type, ...], default: Any = MI
     value: Any = body
     for key in path.split("."):
         if not isinstance(value, Mapping):
-            raise BodyError(f"'{path}' is missing: {_shown(value)} has no field '{key}'")
+            raise BodyError(f"'{path}' is missing: {kind_of(value)} has no field '{key}'")
         value = value.get(key)
         if value is None:
             if default is MISSING:
@@ -39,8 +39,7 @@ def field(body: Any, path: str, kind: type | tuple[type, ...], default: Any = MI
             return default
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        wanted = " or ".join(dict.fromkeys(_KIND_NAMES.get(k, k.__name__) for k in kinds))
-        raise BodyError(f"'{path}' is {_shown(value)}, not {wanted}")
+        raise BodyError(f"'{path}' is {kind_of(value)}, not {kinds_named(kinds)}")
     return value
 
 
@@ -77,8 +76,13 @@ def readable[T](items: Iterable[T], reader: Callable[[T], Any]) -> Iterator[tupl
             continue
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true or false"
-    return {type(None): "null", int: "a number", float: "a number", str: "text",
-            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
+def kind_of(value: Any) -> str:
+    """What decoded JSON *value* is, in the words messages about a body or an envelope use
+    ("text", "a number", "null"...); the Python type's name for anything else."""
+    return _KIND_NAMES.get(type(value), type(value).__name__)
+
+
+def kinds_named(kinds: type | tuple[type, ...]) -> str:
+    """"text or a number" for ``(str, int, float)``: what a field should have been."""
+    listed = kinds if isinstance(kinds, tuple) else (kinds,)
+    return " or ".join(dict.fromkeys(_KIND_NAMES.get(k, k.__name__) for k in listed))

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from hubs.bodies import kind_of, kinds_named
 from hubs.errors import HubsError
 from hubs.events import RawMessage
 
@@ -56,7 +57,7 @@ def envelope_bytes(raw: RawMessage) -> bytes:
 def parse_envelope(doc: Any) -> RawMessage:
     """A fedmsg/datagrepper or a fedora-messaging envelope, already decoded, as a RawMessage."""
     if not isinstance(doc, Mapping):
-        raise MalformedMessage(f"message (no id): not a JSON object but {_kind(doc)}")
+        raise MalformedMessage(f"message (no id): not a JSON object but {kind_of(doc)}")
     if "msg" in doc:
         return _fedmsg(doc)
     if "body" in doc:
@@ -68,7 +69,7 @@ def parse_envelope(doc: Any) -> RawMessage:
 def _fedmsg(doc: Mapping[str, Any]) -> RawMessage:
     msg_id = doc.get("msg_id")
     if msg_id is not None and not isinstance(msg_id, str):
-        raise MalformedMessage(f"message (no id): 'msg_id' is {_kind(msg_id)}, not a string")
+        raise MalformedMessage(f"message (no id): 'msg_id' is {kind_of(msg_id)}, not text")
     label = msg_id or _label(doc)
     topic = _field(doc, "topic", str, label)
     body = _body(doc, "msg", label)
@@ -101,8 +102,8 @@ def _field(doc: Mapping[str, Any], key: str, kind: type | tuple[type, ...], labe
         raise MalformedMessage(f"message {label}: missing {where} '{key}'")
     value = doc[key]
     if isinstance(value, bool) or not isinstance(value, kind):
-        raise MalformedMessage(f"message {label}: {where} '{key}' is {_kind(value)}, "
-                               f"not {_names(kind)}")
+        raise MalformedMessage(f"message {label}: {where} '{key}' is {kind_of(value)}, "
+                               f"not {kinds_named(kind)}")
     return value
 
 
@@ -111,7 +112,7 @@ def _optional_mapping(doc: Mapping[str, Any], key: str, label: str) -> Mapping[s
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise MalformedMessage(f"message {label}: field '{key}' is {_kind(value)}, not an object")
+        raise MalformedMessage(f"message {label}: field '{key}' is {kind_of(value)}, not an object")
     return value
 
 
@@ -143,15 +144,3 @@ def _label(doc: Mapping[str, Any]) -> str:
         if isinstance(doc.get(key), str) and doc[key]:
             return str(doc[key])
     return "(no id)"
-
-
-def _kind(value: Any) -> str:
-    return {type(None): "null", bool: "a boolean", int: "a number", float: "a number",
-            str: "a string", list: "a list", dict: "an object"}.get(type(value),
-                                                                     type(value).__name__)
-
-
-def _names(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    words = {str: "a string", int: "a number", float: "a number", Mapping: "an object"}
-    return " or ".join(dict.fromkeys(words.get(k, k.__name__) for k in kinds))

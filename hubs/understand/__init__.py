@@ -18,6 +18,8 @@ usernames, as FAS did for Fedora; without one they stay as the message has them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hubs.directory import NO_ALIASES, Directory
 from hubs.events import Event, RawMessage
 from hubs.understand import fallback, legacy, schemas
@@ -32,9 +34,8 @@ def understand(raw: RawMessage, directory: Directory = NO_ALIASES) -> Event:
 
     Raises what *directory* raises when it cannot be read (its database is down).
     """
-    readings = _readings(raw, directory)
+    answered = _answered(raw, directory)
     guess = fallback.read(raw, directory)
-    answered = [r for r in readings if r is not None]
     primary = next((r for r in answered if r.names_anything), answered[0] if answered else guess)
     ordered = [primary, *answered, guess]
     return Event(
@@ -45,10 +46,27 @@ def understand(raw: RawMessage, directory: Directory = NO_ALIASES) -> Event:
         icon=_first(ordered, "icon"))
 
 
-def _readings(raw: RawMessage, directory: Directory) -> list[Reading | None]:
-    if raw.headers.get("fedora_messaging_schema"):
-        return [schemas.read(raw), legacy.read(raw, directory)]
-    return [legacy.read(raw, directory), schemas.read(raw)]
+def _answered(raw: RawMessage, directory: Directory) -> list[Reading]:
+    """The readers' answers in order, up to the first that names anything once every feed
+    field is known: no later reader could change what ``understand`` makes of them, so a
+    message its first reader reads fully skips the second (often a schema validation)."""
+    readers: list[Callable[[], Reading | None]] = [
+        lambda: schemas.read(raw), lambda: legacy.read(raw, directory)]
+    if not raw.headers.get("fedora_messaging_schema"):
+        readers.reverse()
+    answered: list[Reading] = []
+    for read in readers:
+        reading = read()
+        if reading is not None:
+            answered.append(reading)
+        if _decided(answered):
+            break
+    return answered
+
+
+def _decided(answered: list[Reading]) -> bool:
+    return any(r.names_anything for r in answered) and all(
+        any(getattr(r, field) for r in answered) for field in ("summary", "link", "icon"))
 
 
 def _first(readings: list[Reading], attribute: str) -> str:

@@ -30,27 +30,36 @@ NOT_IN_ADDRESSES = set(" /")
 def read(raw: RawMessage, directory: Directory = NO_ALIASES) -> Reading:
     """What the well-known keys of the body say; always an answer, possibly empty."""
     body = raw.body
-    users = list(_users(_names(body, USER_KEYS), directory))
-    packages = frozenset(_plain(_names(body, PACKAGE_KEYS)))
-    groups = frozenset(_plain(_names(body, GROUP_KEYS)))
+    scopes = _scopes(body)
+    users = list(_users(_names(scopes, USER_KEYS), directory))
+    packages = frozenset(_plain(_names(scopes, PACKAGE_KEYS)))
+    groups = frozenset(_plain(_names(scopes, GROUP_KEYS)))
     topic = strip_prefix(raw.topic)
     return Reading(source="fallback", usernames=frozenset(users), packages=packages,
                    groups=groups, summary=f"{users[0]} {topic}" if users else topic,
                    link=web_url(body.get("url") or body.get("link")))
 
 
-def _names(body: Mapping[str, Any], keys: tuple[str, ...]) -> Iterator[str]:
-    for scope in _scopes(body):
+def _names(scopes: list[Mapping[str, Any]], keys: tuple[str, ...]) -> Iterator[str]:
+    for scope in scopes:
         for key in keys:
-            yield from _values(scope.get(key))
+            if key in scope:
+                yield from _values(scope[key])
 
 
-def _scopes(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+def _scopes(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The body, then the objects directly inside it."""
-    yield body
-    for value in body.values():
-        if isinstance(value, Mapping):
-            yield value
+    return [body, *(value for value in body.values() if _is_mapping(value))]
+
+
+def _is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, answered without the ABC machinery for the types
+    decoded JSON has: this runs for every value at the body's top level."""
+    return isinstance(value, dict) or (not isinstance(value, _PLAIN)
+                                       and isinstance(value, Mapping))
+
+
+_PLAIN = (str, int, float, list, type(None))
 
 
 def _users(values: Iterator[str], directory: Directory) -> Iterator[str]:
@@ -72,7 +81,7 @@ def _values(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         if value.strip():
             yield value.strip()
-    elif isinstance(value, Mapping):
+    elif _is_mapping(value):
         for key in NAME_KEYS:
             if isinstance(value.get(key), str):
                 yield from _values(value[key])

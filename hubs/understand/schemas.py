@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import warnings
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
@@ -78,7 +79,7 @@ def _candidates(raw: RawMessage) -> tuple[type[Message], ...]:
 
 def _validated(cls: type[Message], raw: RawMessage) -> Any:
     try:
-        for validator in _body_validators(cls):
+        for validator in _validators(cls).body:
             if not validator.is_valid(raw.body):
                 if log.isEnabledFor(logging.DEBUG):
                     error = next(validator.iter_errors(raw.body))
@@ -93,22 +94,55 @@ def _validated(cls: type[Message], raw: RawMessage) -> Any:
         return None
 
 
-def _body_validators(cls: type[Message]) -> tuple[Any, ...]:
-    """Validators for the class's body schema and the base one, built once per class.
+def validate(message: Message, headers: Mapping[str, Any]) -> None:
+    """Check *message* as ``Message.validate()`` does, raising the same errors, with
+    validators built once per class: ``validate()`` first re-checks each schema against its
+    metaschema, on every message, about 2 ms of the AMQP source's 2.6 ms a message.
 
-    ``Message.validate()`` would do the same checks but first re-checks each schema against
-    its metaschema, on every message: about 25 ms each, most of the watcher's time.
+    *headers* are the message's AMQP headers (``Message.validate()`` reads them privately).
     """
+    from jsonschema.exceptions import best_match
+
+    validators = _validators(type(message))
+    for validator in validators.headers:
+        error = best_match(validator.iter_errors(headers))
+        if error is not None:
+            raise error
+    for validator in validators.body:
+        error = best_match(validator.iter_errors(message.body))
+        if error is not None:
+            raise error
+
+
+@dataclass(frozen=True)
+class _Validators:
+    headers: tuple[Any, ...]  # the class's header schema's, then the base one's
+    body: tuple[Any, ...]
+
+
+def _validators(cls: type[Message]) -> _Validators:
+    """The class's validators, built once; a SchemaError, as ``Message.validate()`` raises,
+    for a class whose schema is not valid."""
     if cls not in _VALIDATORS:
         from fedora_messaging.message import Message
         from jsonschema.validators import validator_for
 
-        schemas = (cls.body_schema, Message.body_schema)
-        _VALIDATORS[cls] = tuple(validator_for(schema)(schema) for schema in schemas)
+        def built(schema: Mapping[str, Any]) -> Any:
+            kind = validator_for(schema)
+            kind.check_schema(schema)
+            return kind(schema)
+
+        def distinct(own: Mapping[str, Any], base: Mapping[str, Any]) -> tuple[Any, ...]:
+            # The base class would check its schema twice: once as its own, once as the base.
+            return (built(own),) if own is base else (built(own), built(base))
+
+        _VALIDATORS[cls] = _Validators(
+            headers=distinct(cls.headers_schema, Message.headers_schema),
+            body=distinct(cls.body_schema, Message.body_schema))
     return _VALIDATORS[cls]
 
 
-_VALIDATORS: dict[type[Message], tuple[Any, ...]] = {}
+_VALIDATORS: dict[type[Message], _Validators] = {}
 
 
 def _reading(message: Any, raw: RawMessage) -> Reading:

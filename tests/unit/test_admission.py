@@ -6,8 +6,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from hubs.admission import MAX_DEPTH, Door, Refused, body_problem, checked_names
+from hubs.admission import MAX_DEPTH, Door, Refused, _first_problem, body_problem, checked_names
 from hubs.envelopes import MAX_BODY_BYTES
 from hubs.events import RawMessage
 from hubs.plugins import load_widgets
@@ -82,3 +84,16 @@ def test_a_reader_that_breaks_is_the_messages_refusal_not_the_watchers(monkeypat
     monkeypatch.setattr("hubs.admission.understand", broken)
     with pytest.raises(Refused, match="not understood: RuntimeError: a processor bug"):
         Door().admit(raw({}, when=datetime(2020, 1, 1, tzinfo=UTC)))
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    | st.sampled_from(["\x00", "\x7f", "\x9f", "\ud800", "\t\n", (1, 2)]),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=4) | st.sampled_from(["\x1b", 7]), inner, max_size=4),
+    max_leaves=30)
+
+
+@given(st.dictionaries(st.text(max_size=4), JSONISH, max_size=5))
+def test_the_quick_check_passes_exactly_the_bodies_the_described_walk_passes(body):
+    assert (body_problem(body) == "") == (_first_problem(body) == "")

@@ -62,13 +62,13 @@ def test_unreadable_lines_say_what_is_wrong(line, problem):
 
 
 @pytest.mark.parametrize(("change", "problem"), [
-    ({"topic": None}, "message 2019-abc: field 'topic' is null, not a string"),
+    ({"topic": None}, "message 2019-abc: field 'topic' is null, not text"),
     ({"msg": [1]}, "message 2019-abc: field 'msg' is a list, not an object"),
-    ({"timestamp": "yesterday"}, "message 2019-abc: field 'timestamp' is a string, not a number"),
-    ({"timestamp": True}, "message 2019-abc: field 'timestamp' is a boolean, not a number"),
+    ({"timestamp": "yesterday"}, "message 2019-abc: field 'timestamp' is text, not a number"),
+    ({"timestamp": True}, "message 2019-abc: field 'timestamp' is true or false, not a number"),
     ({"timestamp": 1e20}, "message 2019-abc: timestamp 1e\\+20 is out of range"),
-    ({"msg_id": 7}, "'msg_id' is a number, not a string"),
-    ({"headers": "x"}, "message 2019-abc: field 'headers' is a string, not an object"),
+    ({"msg_id": 7}, "'msg_id' is a number, not text"),
+    ({"headers": "x"}, "message 2019-abc: field 'headers' is text, not an object"),
 ])
 def test_mistyped_fedmsg_fields_are_named(change, problem):
     with pytest.raises(MalformedMessage, match=problem):
@@ -82,10 +82,10 @@ def test_missing_fedmsg_field_is_named():
 
 
 @pytest.mark.parametrize(("change", "problem"), [
-    ({"id": None}, "message \\(no id\\): field 'id' is null, not a string"),
+    ({"id": None}, "message \\(no id\\): field 'id' is null, not text"),
     ({"headers": {}}, "message 5b6e-uuid: missing header 'sent-at'"),
     ({"headers": {"sent-at": "soon"}}, "message 5b6e-uuid: header 'sent-at' is not an ISO time"),
-    ({"body": "text"}, "message 5b6e-uuid: field 'body' is a string, not an object"),
+    ({"body": "text"}, "message 5b6e-uuid: field 'body' is text, not an object"),
 ])
 def test_fedora_messaging_faults_are_named(change, problem):
     with pytest.raises(MalformedMessage, match=problem):

@@ -9,6 +9,7 @@ without being handed out.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import ssl
@@ -20,14 +21,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import jsonschema.exceptions
 import pika
 import pika.exceptions
 from fedora_messaging import config as fm_config
 from fedora_messaging import exceptions as fm_exceptions
-from fedora_messaging.message import get_message
+from fedora_messaging.message import INFO, Message, get_class
 
 from hubs.errors import ConfigError, ServiceError
 from hubs.events import RawMessage, Rejected
+from hubs.understand import schemas
 from hubs.understand.topics import belongs_to, environment_of, routing_keys
 
 log = logging.getLogger(__name__)
@@ -360,7 +363,7 @@ def parse_delivery(routing_key: str, properties: pika.BasicProperties,
                         {"headers": headers, "content_encoding": properties.content_encoding})
 
     try:
-        message = get_message(routing_key, properties, body)
+        message = _message(routing_key, properties, body)
     except Exception as e:  # a schema package may raise anything; this message only is lost
         return rejected(f"message {msg_id or '(no id)'} on {routing_key} does not parse or "
                         f"validate: {type(e).__name__}: {str(e)[:500]}")
@@ -370,6 +373,28 @@ def parse_delivery(routing_key: str, properties: pika.BasicProperties,
         return rejected(f"message {msg_id} on {routing_key}: body is not an object")
     return RawMessage(msg_id=msg_id, topic=message.topic, timestamp=_sent_at(headers),
                       body=message.body, headers=headers)
+
+
+def _message(routing_key: str, properties: pika.BasicProperties, body: bytes) -> Message:
+    """What fedora-messaging's ``get_message()`` makes of a delivery, raising the same errors,
+    but validated by ``schemas.validate`` with validators built once per schema class."""
+    if properties.headers is None:
+        properties.headers = {}
+    schema = properties.headers.get("fedora_messaging_schema")
+    message_class = Message if schema is None else get_class(schema)
+    if properties.content_encoding is None:
+        properties.content_encoding = "utf-8"
+    try:
+        body_dict = json.loads(body.decode(properties.content_encoding))
+    except ValueError as e:  # UnicodeDecodeError too
+        raise fm_exceptions.ValidationError(e) from e
+    message = message_class(body=body_dict, topic=routing_key, properties=properties,
+                            severity=properties.headers.get("fedora_messaging_severity", INFO))
+    try:
+        schemas.validate(message, properties.headers)
+    except jsonschema.exceptions.ValidationError as e:
+        raise fm_exceptions.ValidationError(e) from e
+    return message
 
 
 def reparse(msg_id: str, routing_key: str, kept: Mapping[str, Any],
