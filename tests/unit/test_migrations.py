@@ -185,7 +185,7 @@ BEHIND = {
 
 @pytest.mark.parametrize("command", [["build"], ["watch", "--once", "--source", "replay:-"],
                                      ["rejected", "list"], ["rejected", "retry", "--all"],
-                                     ["explain", "-"]])
+                                     ["explain", "-"], ["db", "recount"]])
 @pytest.mark.parametrize("state", BEHIND)
 def test_a_database_not_at_head_is_refused_in_one_line(released, db_url, tmp_path, command,
                                                        state):
