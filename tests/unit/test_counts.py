@@ -16,7 +16,7 @@ from hubs.counts import recount_all
 from hubs.models import Hub, HubCount, Membership, Role
 from hubs.settings import load_settings
 from hubs.store import prune
-from hubs.testing import T0, add_hub, add_user, fedmsg_envelope, make_engine
+from hubs.testing import T0, add_events, add_hub, add_user, fedmsg_envelope, make_engine
 from hubsgen.cli import cli
 from hubsgen.demo import messages as m
 from tests.integration.test_drift import tree_differences
@@ -141,3 +141,22 @@ def test_db_recount_rebuilds_the_counts_of_a_database_that_had_none(sqlite_url, 
     assert done.output == "Counted the messages of 12 hubs again\n"
     assert counted(site.engine) == kept
     site.engine.dispose()
+
+
+def test_a_hub_renamed_or_deleted_by_an_admin_is_recounted(sqlite_url):
+    """Assert a team renamed after another group counts that group's messages, and a deleted
+    hub leaves no counts behind."""
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        add_hub(s, "design", widgets=COUNTING)
+        add_events(s, [m.meeting_minutes(T0, "#fedora-qa", "qa", "Sync", ["adamw"], {"adamw": 3})])
+        s.commit()
+        assert counted(engine) == []
+        hub = s.scalar(select(Hub).where(Hub.name == "design"))
+        hub.name = "qa"
+        s.commit()
+        assert counted(engine) == [(hub.id, T0.date(), "meetbot", 1)] == recounted(engine)
+        s.delete(hub)
+        s.commit()
+    assert counted(engine) == []
+    engine.dispose()
