@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import chain
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    inspect,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import (
@@ -188,6 +189,21 @@ class MessageTag(Base):
     message: Mapped[Message] = relationship(back_populates="tags")
 
 
+class HubCount(Base):
+    """How many messages concern a hub, per UTC day and category (a message about two of a
+    team's members counts once for it): kept as messages arrive, so the widgets that count
+    read a table that grows with days, not with messages (hubs/counts.py)."""
+
+    __tablename__ = "hub_counts"
+
+    hub_id: Mapped[int] = mapped_column(
+        ForeignKey("hubs.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    messages: Mapped[int]
+
+
 class Position(Base):
     """How far a bus source got, so a restart can report (and backfill) what it missed."""
 
@@ -234,6 +250,29 @@ def _bump_revisions(session: Session, _context: object, _instances: object) -> N
             hubs.add(obj.hub)
     for hub in hubs - set(session.deleted):
         hub.revision = (hub.revision or 0) + 1
+
+
+@event.listens_for(Session, "after_flush")
+def _recount_followers(session: Session, _context: object) -> None:
+    """A hub created, renamed or deleted, or whose people joined or left, follows other
+    messages now: its counts are made again from the store, whoever changed it (the bus, an
+    admin, a test)."""
+    hub_ids: set[int] = set()
+    for obj in chain(session.new, session.dirty, session.deleted):
+        if isinstance(obj, Membership):
+            hub_ids.add(obj.hub_id)
+        elif isinstance(obj, Hub) and (obj in session.new or obj in session.deleted
+                                       or _follows_other_names(obj)):
+            hub_ids.add(obj.id)
+    if hub_ids:
+        from hubs import counts  # counts reads the models
+
+        counts.recount(session.connection(), hub_ids)
+
+
+def _follows_other_names(hub: Hub) -> bool:
+    state = inspect(hub)
+    return any(state.attrs[name].history.has_changes() for name in ("name", "user_hub"))
 
 
 class AliasKind(enum.StrEnum):

@@ -56,11 +56,15 @@ def record(session: Session, events: Sequence[Event]) -> list[Message]:
 
 
 def prune(session: Session, before: datetime) -> int:
-    """Delete messages sent before *before* (their tags go with them); how many went."""
+    """Delete messages sent before *before* (their tags and counts go with them); how many
+    went."""
+    from hubs import counts  # counts reads the store
+
     old = select(Message.id).where(Message.timestamp < before)
     session.execute(delete(MessageTag).where(MessageTag.message_id.in_(old)))
     result = cast(CursorResult[Any], session.execute(
         delete(Message).where(Message.timestamp < before)))
+    counts.forget(session.connection(), before)
     return result.rowcount
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from hubs import counts
 from hubs.db import create_schema, open_engine
 from hubs.events import Event
 from hubs.models import Hub, Membership, Role, User, WidgetInstance
@@ -66,7 +67,7 @@ def add_hub(session: Session, name: str, *, summary: str = "", user_hub: bool = 
 
 
 def add_events(session: Session, events: Iterable[Event]) -> None:
-    record(session, list(events))
+    counts.add(session, record(session, list(events)))
     session.flush()
 
 

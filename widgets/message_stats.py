@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, case, func, select
 
 from hubs.activity import ACTIVITY_HINT, activity_changed
 from hubs.clock import today
-from hubs.models import Message
-from hubs.store import hub_messages
+from hubs.models import HubCount
 from hubs.validators import text
 from hubs.widget import Argument, BulkContext, ConfiguredInstance, Panel, Widget
 
@@ -22,10 +21,11 @@ RECENT = timedelta(days=7)
 
 def message_stats_many(ctx: BulkContext,
                        batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
-    """Counted in the database: a busy team has far too many messages to load. Two grouped
-    queries for all the hubs of a chunk."""
+    """Summed from the daily counts (hubs/counts.py): a busy team has far too many messages
+    to count each time. Two grouped queries for all the hubs of a chunk."""
     hub_ids = sorted({item.hub.id for item in batch})
-    params = {"hub_ids": hub_ids, "now": ctx.now, "week_ago": today(ctx.now) - RECENT}
+    params = {"hub_ids": hub_ids, "today": ctx.now.astimezone(UTC).date(),
+              "week_ago": (today(ctx.now) - RECENT).date()}
     totals_query, top_query = _queries()
     totals = {hub_id: (0, 0) for hub_id in hub_ids}
     for hub_id, total, week in ctx.connection.execute(totals_query, params):
@@ -39,21 +39,19 @@ def message_stats_many(ctx: BulkContext,
 
 @functools.cache
 def _queries() -> tuple[Select[int, int, int], Select[int, str, int]]:
-    """The totals and the top categories per hub, hubs and times bound at execution."""
-    hits = hub_messages().subquery("hits")
-    scope = hits.join(Message, Message.id == hits.c.message_id)
-    now = Message.timestamp <= bindparam("now", type_=Message.timestamp.type)
-    recent = func.count(case((Message.timestamp >= bindparam("week_ago",
-                                                            type_=Message.timestamp.type),
-                              Message.id)))
-    totals = (select(hits.c.hub_id, func.count(), recent).select_from(scope).where(now)
-              .group_by(hits.c.hub_id))
-    count = func.count()
-    rank = func.row_number().over(partition_by=hits.c.hub_id,
-                                  order_by=(count.desc(), Message.category))
-    counted = (select(hits.c.hub_id, Message.category, count.label("count"),
+    """The totals and the top categories per hub, hubs and days bound at execution."""
+    scope = (HubCount.hub_id.in_(bindparam("hub_ids", expanding=True)),
+             HubCount.day <= bindparam("today", type_=HubCount.day.type))
+    recent = func.sum(case((HubCount.day >= bindparam("week_ago", type_=HubCount.day.type),
+                            HubCount.messages), else_=0))
+    totals = (select(HubCount.hub_id, func.sum(HubCount.messages), recent).where(*scope)
+              .group_by(HubCount.hub_id))
+    count = func.sum(HubCount.messages)
+    rank = func.row_number().over(partition_by=HubCount.hub_id,
+                                  order_by=(count.desc(), HubCount.category))
+    counted = (select(HubCount.hub_id, HubCount.category, count.label("count"),
                       rank.label("rank"))
-               .select_from(scope).where(now).group_by(hits.c.hub_id, Message.category)
+               .where(*scope).group_by(HubCount.hub_id, HubCount.category)
                .subquery("counted"))
     top = (select(counted.c.hub_id, counted.c.category, counted.c.count)
            .where(counted.c.rank <= TOP_CATEGORIES)

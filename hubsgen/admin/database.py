@@ -73,3 +73,22 @@ def revision(message: str) -> None:
     from hubs.migrations.authoring import new_revision
 
     echo(f"Wrote {new_revision(message)}")
+
+
+@db.command()
+@db_option
+@click.pass_obj
+def recount(obj: dict[str, object], db_url: str | None) -> None:
+    """Make every hub's message counts again from the store: once after upgrading a database
+    whose messages were stored by a release that did not keep them."""
+    from hubs.counts import recount_all
+    from hubs.db import open_engine, require_hubs
+
+    engine = open_engine(load_command_settings(obj, db_url=db_url).db_url)
+    try:
+        require_hubs(engine)
+        with engine.begin() as conn:
+            hubs = recount_all(conn)
+    finally:
+        engine.dispose()
+    echo(f"Counted the messages of {hubs} hubs again")

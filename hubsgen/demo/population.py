@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from hubs import counts
 from hubs.defaults import WidgetSpec, team_widgets, user_widgets
 from hubs.events import Event
 from hubs.models import Hub, Membership, Role, User, WidgetInstance
@@ -191,7 +192,7 @@ def populate_demo(session: Session) -> None:
         session.add(_hub(username, fullname, ago(900), latest.get(("user", username)),
                          user_widgets(username, about=about), user_hub=True))
     session.flush()
-    record(session, events)
+    counts.add(session, record(session, events))
     session.flush()
 
 

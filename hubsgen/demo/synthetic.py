@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
+from hubs import counts as hub_counts
 from hubs.clock import EPOCH
 from hubs.defaults import WidgetSpec, team_widgets, user_widgets
 from hubs.events import Event
@@ -126,6 +127,7 @@ def populate_synthetic(conn: Connection, spec: Spec) -> Counts:
     _insert_hubs(writer, counts, world, latest)
     for index in indexes:
         index.create(conn)
+    hub_counts.recount_all(conn)
     return counts
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from hubs import quarantine
+from hubs import counts, quarantine
 from hubs.activity import concerned_hubs
 from hubs.admission import Door, Refused
 from hubs.clock import data_now, today
@@ -281,7 +281,9 @@ class Watcher:
             return self._store_once(session, events)
 
     def _store_once(self, session: Session, events: Sequence[Event]) -> set[int]:
-        self.stats["duplicate"] += len(events) - len(record(session, events))
+        added = record(session, events)
+        counts.add(session, added)
+        self.stats["duplicate"] += len(events) - len(added)
         changed_hubs = self._apply_hub_changes(session, events)
         self._save_position(session, events[-1])
         session.commit()

@@ -27,7 +27,7 @@ def add_weeks_of_history(session):
         wiki_edit(MONDAY - timedelta(seconds=1), "mizmo", "Design/Sunday"),  # last week
         wiki_edit(MONDAY - timedelta(weeks=3), "riecatnor", "Design/Oldest"),  # first week
         wiki_edit(MONDAY - timedelta(weeks=3, seconds=1), "mizmo", "Design/TooOld"),
-        wiki_edit(NOW + timedelta(seconds=1), "mizmo", "Design/Future"),
+        wiki_edit(NOW + timedelta(days=1), "mizmo", "Design/Future"),  # the clock's next day
         build_complete(NOW - timedelta(hours=1), "pingou", "pagure", "6.0", "1.fc43", 9),
     ])
 
