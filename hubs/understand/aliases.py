@@ -24,7 +24,10 @@ class _Lookups:
         self.directory = directory
         self.failure: Exception | None = None
 
-    def get(self, alias: str, default: str) -> str:
+    def get(self, alias: object, default: str) -> str:
+        if not isinstance(alias, str):
+            return default  # a processor handed over a body's object: today's meetbot names
+            # attendees as {"name", "lines_said"}, which the fedmsg-era one takes for nicks
         # nick2fas and email2fas share fasshim's cache; an IRC nick cannot contain "@".
         try:
             if "@" in alias:
@@ -46,7 +49,7 @@ class FasCache:
     def __bool__(self) -> bool:
         return True  # "already built": fasshim never goes to FAS
 
-    def get(self, alias: str, default: str) -> str:
+    def get(self, alias: object, default: str) -> str:
         lookups = _current.get()
         return default if lookups is None else lookups.get(alias, default)
 

@@ -126,6 +126,28 @@ def test_a_body_the_processor_did_not_expect_does_not_raise():
     assert event.topic == "bodhi.update.comment"
 
 
+TODAYS_MINUTES = {
+    "start_time": "2026-12-07T10:00:00+00:00", "start_user": "ralph",
+    "end_time": "2026-12-07T11:00:00+00:00", "end_user": "ralph",
+    "meeting_name": "design weekly", "location": "#fedora-design",
+    "url": "https://meetbot.fedoraproject.org/fedora-design/2026-12-07/",
+    "attendees": [{"name": "ralph", "lines_said": 10}, {"name": "mattdm", "lines_said": 3}],
+    "chairs": ["ralph"], "logs": []}
+
+
+@pytest.mark.parametrize("headers", [{"fedora_messaging_schema": "meetbot.meeting.complete"},
+                                     {}], ids=["with its schema header", "without"])
+def test_todays_minutes_name_their_attendees_whatever_the_fedmsg_era_processor_makes_of_them(
+        headers):
+    """The fedmsg-era processor takes today's attendee objects for IRC nicks and asks the
+    directory about them: that must not refuse the message, with a directory or without."""
+    message = raw("org.fedoraproject.prod.meetbot.meeting.complete", TODAYS_MINUTES, **headers)
+    for read in (understand, partial(understand, directory=corpus_directory())):
+        event = read(message)
+        assert event.usernames == {"ralph", "mattdm"}
+        assert event.summary == "Meeting 'design weekly' in #fedora-design finished"
+
+
 def test_corpus_accuracy_stays_at_least_98_percent_and_offline(monkeypatch):
     """Exact usernames and packages on every real message, with the directory the corpus's
     upstream tests assumed (as Fedora had FAS); the worst services are printed."""
