@@ -115,8 +115,10 @@ class Stamp:
     def check(self, inputs: str | None) -> int | None:
         """How many files the output holds, if the last full build read exactly *inputs* and
         its output is untouched; None if a build has work to do."""
+        if inputs is None:
+            return None
         stamp = self.read()
-        if inputs is None or stamp.get("inputs") != inputs:
+        if stamp.get("inputs") != inputs:
             return None
         tree, files = tree_digest(self.out)
         return files if stamp.get("tree") == tree else None
