@@ -81,22 +81,26 @@ def tree_digest(out: Output) -> tuple[str, int]:
     or deleted by hand (or rewritten by watch) tells the tree is not what the stamp saw; and
     how many files there are."""
     digest = hashlib.sha256()
-    files = sorted(_walk(out.root, ""))
-    for relative, stat in files:
+    files = 0
+    for relative, stat in _walk(out.root, ""):
         _feed(digest, relative, str(stat.st_size), str(stat.st_mtime_ns))
-    return digest.hexdigest(), len(files)
+        files += 1
+    return digest.hexdigest(), files
 
 
 def _walk(directory: Path, prefix: str) -> Iterator[tuple[str, os.stat_result]]:
-    with os.scandir(directory) as entries:
-        for entry in entries:
-            if entry.name == STAMP_FILE or entry.name.startswith(TEMP_PREFIX):
-                continue
-            relative = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(entry.path), relative + "/")
-            else:
-                yield relative, entry.stat(follow_symlinks=False)
+    """Files depth first, each folder's entries by name: sorting one folder at a time holds
+    one folder's entries, not the 1.2 million files of 100,000 users' hubs."""
+    with os.scandir(directory) as scanned:
+        entries = sorted(scanned, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.name == STAMP_FILE or entry.name.startswith(TEMP_PREFIX):
+            continue
+        relative = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path), relative + "/")
+        else:
+            yield relative, entry.stat(follow_symlinks=False)
 
 
 def _feed(digest: hashlib._Hash, *parts: str) -> None:
