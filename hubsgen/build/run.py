@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,16 +17,17 @@ from sqlalchemy.orm import Session, selectinload
 from hubs.clock import data_now
 from hubs.db import open_engine, require_hubs, session_factory, shown
 from hubs.errors import ConfigError, DatabaseError
-from hubs.listing import PEOPLE_DIR
+from hubs.listing import PEOPLE_DIR, load_entries
 from hubs.models import Hub
 from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.build.lifeline import die_with_parent, worker_context
+from hubsgen.build.shown import ShownRecord
 from hubsgen.build.stamp import Stamp, inputs_digest
 from hubsgen.output.files import Output, full_disk_named
-from hubsgen.output.hubs import HubResult, HubWriter, listable_hubs
+from hubsgen.output.hubs import HubResult, HubWriter, Listed, listed_hubs
 from hubsgen.output.leftovers import remove_leftovers
 from hubsgen.output.static import publish_static
 
@@ -33,6 +35,10 @@ log = logging.getLogger(__name__)
 
 CHUNK = 25
 """Hubs per task when rendering in parallel: small enough to balance, big enough to amortise."""
+
+AHEAD = 4
+"""Chunks given out per worker before the parent waits for the oldest: enough that no worker
+waits for work, few enough that the parent holds few results."""
 
 
 @dataclass
@@ -92,21 +98,22 @@ def _build(session: Session, settings: Settings, out: Output, hub_names: Sequenc
         report.skipped, report.unchanged = True, kept
         return report
     now = data_now(session)
-    all_hubs, invalid = listable_hubs(session)
-    report.failures.extend(invalid)
-    selected = _select(all_hubs, hub_names)
+    hubs = listed_hubs(session, report.failures, hub_names or None)
+    _refuse_unknown(hubs, hub_names)
     static = publish_static(out)
     report.written += static.written
     report.unchanged += static.unchanged
     report.removed += static.removed
     job = BuildJob(settings, now, static.urls)
-    for result in _run(job, [h.id for h in selected], settings.jobs):
+    for result in _run(job, [hub.id for hub in hubs], settings.jobs):
         report.add(result)
         on_progress(result.hubs)
-    renderer = job.renderer(registry)
-    report.add(HubWriter(renderer, out).write_directory(session))
+    shown = ShownRecord(stamp)
+    if not hub_names or not shown.shows(hubs):
+        report.add(HubWriter(job.renderer(registry), out).write_directory(session))
+        shown.record(load_entries(session) if hub_names else hubs)
     if not hub_names:
-        report.removed += _prune_hubs(out, {h.name for h in all_hubs})
+        report.removed += _prune_hubs(out, {hub.name for hub in hubs})
     if not report.failures:
         stamp.record(inputs)
     return report
@@ -122,14 +129,10 @@ def _require_a_hub(session: Session, settings: Settings) -> None:
                             f"{url}")
 
 
-def _select(all_hubs: list[Hub], names: Sequence[str]) -> list[Hub]:
-    if not names:
-        return all_hubs
-    by_name = {h.name: h for h in all_hubs}
-    unknown = sorted(set(names) - set(by_name))
+def _refuse_unknown(hubs: Sequence[Listed], names: Sequence[str]) -> None:
+    unknown = sorted(set(names) - {hub.name for hub in hubs})
     if unknown:
         raise ConfigError(f"no hub named {', '.join(unknown)}")
-    return [by_name[n] for n in dict.fromkeys(names)]
 
 
 def _prune_hubs(out: Output, keep: set[str]) -> int:
@@ -168,10 +171,23 @@ def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:
     with ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=_init_worker,
                              initargs=(job, os.getpid())) as pool:
         try:
-            yield from pool.map(_build_chunk_in_worker, chunks)
+            yield from _in_order(pool, chunks, AHEAD * jobs)
         except BaseException:
             pool.shutdown(cancel_futures=True)  # say a full disk: every chunk left would fail
             raise
+
+
+def _in_order(pool: ProcessPoolExecutor, chunks: Iterable[list[int]],
+              ahead: int) -> Iterator[HubResult]:
+    """Each chunk's result, in order, with at most *ahead* chunks given out at once: a pool's
+    map would queue every chunk, and keep every result, from the start."""
+    pending: deque[Future[HubResult]] = deque()
+    for chunk in chunks:
+        pending.append(pool.submit(_build_chunk_in_worker, chunk))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 class _Worker:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +45,42 @@ class HubResult:
         self.removed += other.removed
         self.failures.extend(other.failures)
         self.failed_ids.extend(other.failed_ids)
+
+
+class Listed(NamedTuple):
+    """A hub as the directory shows it, and the id it is rendered by: a build keeps one per
+    hub, so a named tuple of columns rather than an ORM object with its session state."""
+
+    id: int
+    name: str
+    summary: str
+    avatar: str
+    archived: bool
+    user_hub: bool
+
+
+LISTED_COLUMNS = (Hub.id, Hub.name, Hub.summary, Hub.avatar, Hub.archived, Hub.user_hub)
+
+
+def listed_hubs(session: Session, invalid: list[str],
+                names: Collection[str] | None = None) -> list[Listed]:
+    """Hubs whose names are safe as directories (those named in *names*, or all), by name,
+    in one query of the columns the directory shows; an error for each other hub is added to
+    *invalid*: the database may have been edited by hand."""
+    query = select(*LISTED_COLUMNS).order_by(Hub.name)
+    if names is not None:
+        query = query.where(Hub.name.in_(list(names)))
+    listed = []
+    for row in session.execute(query):
+        try:
+            check_hub_name(row.name)
+        except ConfigError as e:
+            log.error("%s", e)
+            invalid.append(f"{e}; hub {row.id} skipped")
+            continue
+        listed.append(Listed(row.id, row.name, row.summary or "", row.avatar or "",
+                             bool(row.archived), bool(row.user_hub)))
+    return listed
 
 
 def listable_hubs(session: Session) -> tuple[list[Hub], list[str]]:
