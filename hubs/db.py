@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url
+from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +15,11 @@ DEFAULT_URL = "sqlite:///hubs.db"
 URL_ENV = "HUBS_DB_URL"
 
 UNAVAILABLE = (OperationalError, InterfaceError)
+
+SCHEMA_REVISION = "0003_hub_counts"
+"""The newest revision in hubs/migrations/versions (a test checks they agree): a database at
+it is known current from one query, without loading Alembic, which costs most of a small
+command's start-up."""
 """What SQLAlchemy raises when the database is down, restarting or cut off (and what SQLite
 raises when it is locked): the database's fault, so work is retried, never blamed on data."""
 
@@ -84,12 +89,21 @@ def how_to_create(url: str) -> str:
 def require_hubs(engine: Engine) -> None:
     """Refuse a database without the hubs tables (not the one meant, or not filled yet), or
     whose schema is not this release's: a few queries, once, before any work starts."""
-    from hubs import migrations  # Alembic only once a command opens a database
-
-    if not inspect(engine).has_table("hubs"):
+    found = inspect(engine)
+    if not found.has_table("hubs"):
         raise DatabaseError(f"database {shown(engine.url)} has no hubs tables: create them with "
                             + how_to_create(shown(engine.url)))
+    if found.has_table("alembic_version") and _revision(engine) == SCHEMA_REVISION:
+        return
+    from hubs import migrations  # Alembic, to say where the schema stands and what to run
+
     migrations.require_head(engine)
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        found = connection.scalar(text("SELECT version_num FROM alembic_version"))
+    return None if found is None else str(found)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.build.lifeline import die_with_parent, worker_context
-from hubsgen.build.run.shown import ShownRecord
+from hubsgen.build.shown import ShownRecord
 from hubsgen.build.stamp import Stamp, inputs_digest
 from hubsgen.output.files import Output, full_disk_named
 from hubsgen.output.hubs import HubResult, HubWriter, Listed, listed_hubs
