@@ -72,7 +72,8 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str | None, verbos
 @out_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Render in N processes.")
 @click.option("--hub", "hub_names", multiple=True, metavar="NAME",
-              help="Build only this hub (repeatable); the directory page is still refreshed.")
+              help="Build only this hub (repeatable); the directory is rewritten only where its "
+                   "entry changed.")
 @click.option("--force", is_flag=True,
               help="Render even when nothing changed since the last full build.")
 @click.pass_obj

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from importlib.metadata import entry_points
-from importlib.resources import files
 from pathlib import Path
 from string import Template
 
 import click
 
 from hubs.errors import ConfigError
-from hubs.plugins import GROUP
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 """A Python identifier in lower case: it names the package, and hubs' instances store it in a
@@ -35,6 +32,10 @@ def project_dir(name: str, dest: Path) -> Path:
 
 def check_widget_name(name: str, dest: Path) -> None:
     """Refuse a name that is not a lower-case identifier, is taken, or whose project exists."""
+    from importlib.metadata import entry_points  # the installed plugins: only when scaffolding
+
+    from hubs.plugins import GROUP
+
     if not NAME_RE.fullmatch(name):
         raise ConfigError(
             f"widget name {name!r} is invalid: use 1 to 64 lower-case letters, digits or '_', "
@@ -61,6 +62,8 @@ def scaffold_widget(name: str, dest: Path) -> list[Path]:
     package = f"hubs_widget_{name}"
     values = {"name": name, "package": package, "project": project_dir(name, dest).name,
               "title": name.replace("_", " ").capitalize(), "description": DESCRIPTION}
+    from importlib.resources import files
+
     templates = files("hubsgen.dev") / "scaffold_templates"
     written = []
     for template, target in FILES.items():
