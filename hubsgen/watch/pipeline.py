@@ -163,7 +163,8 @@ class Pipeline:
         if any(event.topic in CONFIG_TOPICS for event in events):
             self.sync_config()
         dirty, matched = self._match(session, events)
-        self._refresh(session, dirty, changed_hubs, self._fed(session, events))
+        named = {name for event in events for name in event.usernames}
+        self._refresh(session, dirty, changed_hubs, self._fed(session, events), named)
         written = time.time()
         for event in matched:
             self.metrics.latency.observe(max(0.0, written - event.timestamp.timestamp()))
@@ -278,9 +279,11 @@ class Pipeline:
         return set(concerned_hubs(session, usernames, groups)) if usernames or groups else set()
 
     def _refresh(self, session: Session, dirty: dict[Hub, set[int]],
-                 changed_hubs: set[int], fed: set[int]) -> None:
+                 changed_hubs: set[int], fed: set[int], named: set[str]) -> None:
         """Re-index hubs whose people or widgets changed, then write each affected hub once:
-        those of matched instances, and those whose feed the messages join (*fed*).
+        those of matched instances, and those whose feed the messages join (*fed*). The user
+        hubs of the people the messages name (*named*) go first: the awarded user watches
+        their own page; the fan-out to their teams' pages may follow.
 
         The hubs of matched instances came loaded with them; only the others are read."""
         known = {hub.id for hub in dirty}
@@ -291,7 +294,10 @@ class Pipeline:
         for hub in hubs:
             if hub.id in changed_hubs:
                 self._reindex(hub)
-        self._write(session, hubs, {hub.id: dirty.get(hub, set()) for hub in hubs})
+        only = {hub.id: dirty.get(hub, set()) for hub in hubs}
+        own = [hub for hub in hubs if hub.user_hub and hub.name in named]
+        self._write(session, own, only)
+        self._write(session, [hub for hub in hubs if hub not in own], only)
 
     def _write(self, session: Session, hubs: Sequence[Hub], only: Mapping[int, set[int]]) -> None:
         """Re-render the instances in *only*, by hub, together, and write what changed."""

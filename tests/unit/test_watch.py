@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from hubs.models import Hub, Membership
 from hubs.settings import load_settings
 from hubs.testing import T0, add_events, add_hub, fedmsg_envelope, make_engine
+from hubsgen.build.run import run_build
 from hubsgen.cli import cli
 from hubsgen.demo import messages
 from tests.sites import Site, award, replay, widget_id
@@ -134,3 +135,21 @@ def test_a_new_utc_day_rerenders_daily_widgets_no_message_touched(sqlite_url, tm
     replay(site, tmp_path, award(1))
     assert "Icon review" not in site.fragment("designteam", meetings)["html"]
     engine.dispose()
+
+
+def test_the_awarded_users_own_hub_is_written_before_their_teams(sqlite_url, tmp_path, caplog):
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:  # the team first, so its hub's id comes before the user's
+        add_hub(s, "designteam", members={"owner": ["duffy"], "member": ["ralph"]},
+                widgets=[("feed", {})])
+        add_hub(s, "ralph", user_hub=True, widgets=[("badges", {"username": "ralph"})])
+        s.commit()
+    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
+    assert run_build(site.settings).failures == []
+    caplog.set_level("INFO", logger="hubsgen.output.hubs")
+    replay(site, tmp_path, award(1))
+    engine.dispose()
+    written = [record.args[0].split("/")[0] for record in caplog.records
+               if record.msg == "Wrote %s"]
+    assert "designteam" in written, "the team's feed shows ralph's badge too"
+    assert written == sorted(written, key=lambda hub: hub != "ralph"), written
