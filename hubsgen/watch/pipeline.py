@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 INDEX_CHUNK = 500
 """Hubs loaded per session while building the hint index."""
 
+REMEMBERED_HUBS = 1000
+"""Hubs whose last written fragments stay in memory to assemble their pages: the recently
+active ones, at a few kilobytes a widget."""
+
 POSITION = "bus"
 """The positions row of the live bus (every source type feeds the same store); a shard's
 worker has its own, suffixed."""
@@ -58,7 +62,7 @@ class Pipeline:
         self.door = Door(registry.readers(), self.directory)
         self.registry = registry
         self.renderer = renderer
-        self.writer = HubWriter(renderer, out)
+        self.writer = HubWriter(renderer, out, REMEMBERED_HUBS)
         self.shard = shard
         self.retries = retries
         self.index = HintIndex(registry)
