@@ -30,13 +30,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hubs.models import Hub, HubCount, Membership, Message, Role, TagKind
-from hubs.store import hub_messages
+from hubs.store import StoredMessage, hub_messages
 
 CHUNK = 500
 """Hubs recounted per statement: each is one bound value, and SQLite caps their number."""
 
 
-def add(session: Session, messages: Sequence[Message]) -> None:
+def add(session: Session, messages: Sequence[StoredMessage]) -> None:
     """Count *messages*, just recorded, for the hubs they concern: one query finds those hubs,
     one grouped upsert adds to their days. Call it before people change in the same flush:
     a hub recounted from the store holds these messages already."""
@@ -44,11 +44,11 @@ def add(session: Session, messages: Sequence[Message]) -> None:
         return
     session.flush()
     connection = session.connection()
-    followers = _followers(connection, {(tag.kind, tag.name) for message in messages
-                                        for tag in message.tags})
+    followers = _followers(connection, {tag for message in messages
+                                        for tag in message.tags or ()})
     added: Counter[tuple[int, date, str]] = Counter()
     for message in messages:
-        hubs = set().union(*(followers.get((tag.kind, tag.name), ()) for tag in message.tags))
+        hubs = set().union(*(followers.get(tag, ()) for tag in message.tags or ()))
         for hub_id in hubs:
             added[hub_id, message.timestamp.astimezone(UTC).date(), message.category] += 1
     if added:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     delete,
     false,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -29,30 +30,44 @@ from hubs.events import Event
 from hubs.models import Hub, Membership, Message, MessageTag, Role, TagKind
 
 
-def record(session: Session, events: Sequence[Event]) -> list[Message]:
-    """Store the *events* whose ids are not there yet (redeliveries are no-ops); the new rows.
+def record(session: Session, events: Sequence[Event]) -> list[StoredMessage]:
+    """Store the *events* whose ids are not there yet (redeliveries are no-ops); the new rows,
+    with their tags.
 
-    One query finds the ids already stored, so a batch costs two round trips, not two each.
+    Core statements on the session's connection, in its transaction: one query finds the ids
+    already stored, one INSERT ... RETURNING adds the messages, one executemany their tags.
+    Building ORM objects and flushing them through the unit of work cost more than that.
     """
     ids = {event.msg_id for event in events}
-    seen = set(session.scalars(select(Message.msg_id).where(Message.msg_id.in_(ids))))
-    added = []
+    connection = session.connection()
+    seen = set(connection.scalars(select(Message.msg_id).where(Message.msg_id.in_(ids))))
+    new: list[Event] = []
     for event in events:
-        if event.msg_id in seen:
-            continue
-        seen.add(event.msg_id)
-        message = Message(
-            msg_id=event.msg_id, topic=event.topic, category=event.category,
-            timestamp=event.timestamp, body=dict(event.body), summary=event.summary,
-            link=event.link, icon=event.icon,
-        )
-        for kind, names in ((TagKind.USER, event.usernames), (TagKind.GROUP, event.groups),
-                            (TagKind.PACKAGE, event.packages)):
-            message.tags.extend(MessageTag(kind=kind.value, name=name, timestamp=event.timestamp)
-                                for name in sorted(names))
-        added.append(message)
-    session.add_all(added)
-    return added
+        if event.msg_id not in seen:
+            seen.add(event.msg_id)
+            new.append(event)
+    if not new:
+        return []
+    rows: list[dict[str, Any]] = [{"msg_id": e.msg_id, "topic": e.topic, "category": e.category,
+             "timestamp": e.timestamp, "body": dict(e.body), "summary": e.summary,
+             "link": e.link, "icon": e.icon} for e in new]
+    inserted = connection.execute(_INSERT_MESSAGES, rows).all()
+    stored = []
+    tags = []
+    for (message_id,), event, row in zip(inserted, new, rows, strict=True):
+        pairs = tuple((kind.value, name) for kind, names in (
+            (TagKind.USER, event.usernames), (TagKind.GROUP, event.groups),
+            (TagKind.PACKAGE, event.packages)) for name in sorted(names))
+        tags += [{"message_id": message_id, "kind": kind, "name": name,
+                  "timestamp": event.timestamp} for kind, name in pairs]
+        stored.append(StoredMessage(id=message_id, **row, tags=pairs))
+    if tags:
+        connection.execute(insert(MessageTag), tags)
+    return stored
+
+
+_INSERT_MESSAGES = insert(Message).returning(Message.id, sort_by_parameter_order=True)
+"""Ids in the order of the rows given, whichever way the dialect batches them."""
 
 
 def prune(session: Session, before: datetime) -> int:

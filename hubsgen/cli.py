@@ -140,9 +140,9 @@ def watch(obj: dict[str, object], source_spec: str, endpoints: tuple[str, ...],
     import signal
     import threading
 
+    from hubsgen.watch.daemon import WatchOptions, run_watch
     from hubsgen.watch.shards import Shard
     from hubsgen.watch.sources.open import open_source
-    from hubsgen.watch.watcher import WatchOptions, run_watch
 
     settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
     replay = Path(source_spec.removeprefix("replay:"))
@@ -188,14 +188,14 @@ def explain(obj: dict[str, object], message_file: BinaryIO, as_json: bool,
     import json
     import tempfile
 
+    from hubsgen.watch.daemon import open_watcher
     from hubsgen.watch.explain import Explanation
     from hubsgen.watch.explain import explain as explain_messages
-    from hubsgen.watch.watcher import open_watcher
 
     with tempfile.TemporaryDirectory() as scratch:  # the watcher's output, never written to
         settings = load_command_settings(obj, db_url=db_url, out_dir=Path(scratch))
         with open_watcher(settings) as watcher:
-            for item in explain_messages(watcher, message_file.read()):
+            for item in explain_messages(watcher.pipeline, message_file.read()):
                 if isinstance(item, Explanation):
                     click.echo(json.dumps(item.as_dict()) if as_json else printable(item.line()))
                 elif as_json:
@@ -234,8 +234,8 @@ def backfill(obj: dict[str, object], url: str, since: str, db_url: str | None,
     import threading
     from datetime import UTC
 
+    from hubsgen.watch.daemon import run_watch
     from hubsgen.watch.sources.datagrepper import DatagrepperSource
-    from hubsgen.watch.watcher import run_watch
 
     settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)
     source = DatagrepperSource(url, _since(since), datetime.now(UTC))

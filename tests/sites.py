@@ -18,8 +18,8 @@ from hubs.testing import T0, fedmsg_envelope
 from hubsgen.build.run import BuildReport, run_build
 from hubsgen.build.stamp import STAMP_FILE
 from hubsgen.demo import messages
+from hubsgen.watch.daemon import WatchOptions, run_watch
 from hubsgen.watch.sources.replay import ReplaySource
-from hubsgen.watch.watcher import WatchOptions, run_watch
 
 
 @dataclass

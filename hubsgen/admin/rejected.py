@@ -88,8 +88,8 @@ def retry(obj: dict[str, object], entry_ids: tuple[int, ...], everything: bool,
     leave quarantine and refresh their widgets; the others stay, with their new reason."""
     from hubs import quarantine
     from hubs.db import open_engine, require_hubs, session_factory
+    from hubsgen.watch.daemon import run_watch
     from hubsgen.watch.sources.quarantine import QuarantineSource
-    from hubsgen.watch.watcher import run_watch
 
     _one_of(entry_ids, everything)
     settings = load_command_settings(obj, db_url=db_url, out_dir=out_dir)

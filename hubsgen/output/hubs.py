@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -102,9 +104,14 @@ class HubWriter:
     """Writes a hub's fragments first, then its versions.json, then its page, so a page never
     points at a fragment that is not there yet."""
 
-    def __init__(self, renderer: Renderer, out: Output) -> None:
+    def __init__(self, renderer: Renderer, out: Output, remember: int = 0) -> None:
+        """*remember*: how many hubs' last written fragments to keep, most recent first, so
+        their pages are assembled without reading the fragments back (the watcher's hubs are
+        written by it alone); the other hubs' are read from their files."""
         self.renderer = renderer
         self.out = out
+        self.remember = remember
+        self.remembered: OrderedDict[str, dict[int, Fragment]] = OrderedDict()
 
     def write_hub(self, session: Session, hub: Hub,
                   only: Collection[int] | None = None) -> HubResult:
@@ -129,7 +136,7 @@ class HubWriter:
         for hub in hubs:
             chosen = None if only is None else only.get(hub.id, ())
             plans.append([(instance, None if chosen is None or instance.id in chosen
-                           else self._on_disk(instance)) for instance in hub.widgets])
+                           else self._last(instance)) for instance in hub.widgets])
         outcomes = self.renderer.render_many(
             session, [instance for plan in plans for instance, kept in plan if kept is None])
         feeds = self.renderer.render_feeds(session, hubs)
@@ -156,7 +163,16 @@ class HubWriter:
                     "index.html")
         self._write(result, feed, hub.name, FEED_FILE)
         self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
+        self._keep(hub.name, fragments)
         return result
+
+    def _keep(self, hub: str, fragments: list[Fragment]) -> None:
+        if not self.remember:
+            return
+        self.remembered[hub] = {fragment.id: fragment for fragment in fragments}
+        self.remembered.move_to_end(hub)
+        while len(self.remembered) > self.remember:
+            self.remembered.popitem(last=False)
 
     def write_directory(self, session: Session) -> HubResult:
         """The directory (see DirectoryWriter), and build/404.html which links to it."""
@@ -165,6 +181,7 @@ class HubWriter:
 
     def remove_hub(self, name: str) -> None:
         """Delete a hub's directory when the hub is gone."""
+        self.remembered.pop(name, None)
         path = self.out.path(name)
         if path.exists():
             self.out.remove(path)
@@ -185,10 +202,21 @@ class HubWriter:
         log.error("%s", outcome)
         result.failures.append(str(outcome))
         result.failed_ids.append(instance.id)
-        last = self._on_disk(instance)
+        last = self._last(instance)
         if last is not None and not last.is_error_panel:
             return last.stale(str(outcome))
         return self.renderer.error_fragment(instance, str(outcome))
+
+    def _last(self, instance: WidgetInstance) -> Fragment | None:
+        """The fragment last written for *instance*: remembered, else from its file."""
+        fragment = self.remembered.get(instance.hub.name, {}).get(instance.id)
+        if fragment is None:
+            return self._on_disk(instance)
+        if fragment.plugin != instance.plugin:
+            return None
+        if fragment.column != instance.column:
+            return dataclasses.replace(fragment, column=instance.column)
+        return fragment
 
     def _on_disk(self, instance: WidgetInstance) -> Fragment | None:
         """The fragment file an earlier run wrote for *instance*, if it is readable."""

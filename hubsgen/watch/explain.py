@@ -10,7 +10,7 @@ from typing import Any
 from hubs.admission import Refused
 from hubs.envelopes import MalformedMessage, parse_envelope, parse_line
 from hubs.events import Event, RawMessage, Rejected
-from hubsgen.watch.watcher import Watcher
+from hubsgen.watch.pipeline import Pipeline
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,17 @@ def read_messages(text: bytes) -> Iterator[RawMessage | Rejected]:
                 yield Rejected(f"line {number}", str(e))
 
 
-def explain(watcher: Watcher, text: bytes) -> Iterator[Explanation | Rejected]:
-    """Admit and match each message as the watcher would; nothing is stored or written."""
-    with watcher.sessions() as session:
+def explain(pipeline: Pipeline, text: bytes) -> Iterator[Explanation | Rejected]:
+    """Admit and match each message as the pipeline would; nothing is stored or written."""
+    with pipeline.sessions() as session:
         for item in read_messages(text):
             if isinstance(item, Rejected):
                 yield item
                 continue
             try:
-                event = watcher.door.admit(item)
+                event = pipeline.door.admit(item)
             except Refused as e:
                 yield Rejected(item.msg_id, f"{e.stage}: {e.reason}")
                 continue
-            hits = watcher.affected(session, [event])[event.msg_id]
+            hits = pipeline.affected(session, [event])[event.msg_id]
             yield Explanation(event, [(i.key, i.plugin) for i in hits])

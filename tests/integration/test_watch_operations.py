@@ -25,8 +25,9 @@ from hubs.settings import load_settings
 from hubs.testing import T0, add_hub, fedmsg_envelope, make_engine
 from hubsgen.build.run import run_build
 from hubsgen.demo import messages
+from hubsgen.watch.daemon import WatchOptions, open_watcher
+from hubsgen.watch.retries import Retry
 from hubsgen.watch.sources.replay import ReplaySource
-from hubsgen.watch.watcher import Retry, WatchOptions, open_watcher
 from tests.integration.daemon import Broker, broker, build_user_site, watching
 from tests.plugin_dist import install_plugins
 from tests.ports import free_port

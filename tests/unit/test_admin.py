@@ -26,8 +26,8 @@ from hubs.widget import CONFIG_TOPICS, MEMBERSHIP_TOPICS
 from hubsgen.build.run import run_build
 from hubsgen.cli import cli
 from hubsgen.demo import messages
+from hubsgen.watch.daemon import open_watcher
 from hubsgen.watch.sources.replay import ReplaySource
-from hubsgen.watch.watcher import open_watcher
 from tests.sites import Site, widget_id
 
 

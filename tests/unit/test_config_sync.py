@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from hubs.models import Hub, WidgetInstance
 from hubs.testing import add_hub
-from hubsgen.watch.watcher import WatchOptions, open_watcher
+from hubsgen.watch.daemon import WatchOptions, open_watcher
 from tests.sites import widget_id
 
 

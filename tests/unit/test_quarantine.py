@@ -92,8 +92,8 @@ def test_a_bad_message_is_quarantined_and_the_batch_goes_on(
 def replay_file(site: Site, path: Path) -> dict[str, int]:
     from threading import Event
 
+    from hubsgen.watch.daemon import run_watch
     from hubsgen.watch.sources.replay import ReplaySource
-    from hubsgen.watch.watcher import run_watch
 
     return run_watch(site.settings, ReplaySource(str(path)), Event())
 

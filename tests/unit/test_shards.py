@@ -12,9 +12,9 @@ from hubs.errors import ConfigError
 from hubs.settings import load_settings
 from hubs.testing import add_hub, make_engine
 from hubsgen.build.run import run_build
+from hubsgen.watch.daemon import WatchOptions, run_watch
 from hubsgen.watch.shards import Shard
 from hubsgen.watch.sources.replay import ReplaySource
-from hubsgen.watch.watcher import WatchOptions, run_watch
 from tests.sites import Site, award
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -13,8 +14,11 @@ from sqlalchemy.orm import Session
 from hubs.models import Hub, Membership
 from hubs.settings import load_settings
 from hubs.testing import T0, add_events, add_hub, fedmsg_envelope, make_engine
+from hubsgen.build.run import run_build
 from hubsgen.cli import cli
 from hubsgen.demo import messages
+from hubsgen.watch.daemon import open_watcher
+from hubsgen.watch.sources.replay import ReplaySource
 from tests.sites import Site, award, replay, widget_id
 
 
@@ -134,3 +138,37 @@ def test_a_new_utc_day_rerenders_daily_widgets_no_message_touched(sqlite_url, tm
     replay(site, tmp_path, award(1))
     assert "Icon review" not in site.fragment("designteam", meetings)["html"]
     engine.dispose()
+
+
+def test_the_awarded_users_own_hub_is_written_before_their_teams(sqlite_url, tmp_path, caplog):
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:  # the team first, so its hub's id comes before the user's
+        add_hub(s, "designteam", members={"owner": ["duffy"], "member": ["ralph"]},
+                widgets=[("feed", {})])
+        add_hub(s, "ralph", user_hub=True, widgets=[("badges", {"username": "ralph"})])
+        s.commit()
+    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
+    assert run_build(site.settings).failures == []
+    caplog.set_level("INFO", logger="hubsgen.output.hubs")
+    replay(site, tmp_path, award(1))
+    engine.dispose()
+    written = [record.args[0].split("/")[0] for record in caplog.records
+               if record.msg == "Wrote %s"]
+    assert "designteam" in written, "the team's feed shows ralph's badge too"
+    assert written == sorted(written, key=lambda hub: hub != "ralph"), written
+
+
+def test_a_running_watcher_assembles_pages_from_the_fragments_it_wrote(site, tmp_path):
+    """The page of a hub it wrote before takes the other widgets' fragments from memory, not
+    from their files: a file edited behind its back reaches no page."""
+    sticky = site.out / "ralph" / "widgets" / f"{widget_id(site, 'ralph', 'sticky')}.json"
+    with open_watcher(site.settings) as watcher:
+        for n, line in enumerate([award(1), award(2, badge="mentor")]):
+            if n:
+                doc = json.loads(sticky.read_bytes())
+                sticky.write_text(json.dumps(doc | {"html": "<p>Edited by hand</p>"}))
+            path = tmp_path / f"replay-{n}.jsonl"
+            path.write_text(json.dumps(line) + "\n")
+            watcher.run(ReplaySource(str(path)), threading.Event())
+    page = (site.out / "ralph" / "index.html").read_text()
+    assert "Mentor" in page and "Edited by hand" not in page
