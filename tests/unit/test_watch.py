@@ -172,3 +172,40 @@ def test_a_running_watcher_assembles_pages_from_the_fragments_it_wrote(site, tmp
             watcher.run(ReplaySource(str(path)), threading.Event())
     page = (site.out / "ralph" / "index.html").read_text()
     assert "Mentor" in page and "Edited by hand" not in page
+
+
+def test_a_failing_day_turn_is_logged_and_tried_again_without_stopping_the_watcher(
+        sqlite_url, tmp_path, monkeypatch, caplog):
+    """A bug in the day turn (timed work, not a message's fault) must not end the loop: the
+    next batch is handled, and the turn runs again after it."""
+    from hubsgen.watch.pipeline import Pipeline
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        add_hub(s, "ralph", user_hub=True, widgets=[("badges", {"username": "ralph"})])
+        add_hub(s, "designteam", members={"owner": ["duffy"]}, widgets=[("meetings", {})])
+        add_events(s, [messages.meeting_scheduled(
+            T0 - timedelta(days=3), "duffy", "designteam", 7, "Icon review",
+            T0 + timedelta(hours=2), 60, "#fedora-design", "")])
+        s.commit()
+    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
+    assert site.build().failures == []
+    meetings = widget_id(site, "designteam", "meetings")
+    turn_day = Pipeline.turn_day
+    calls = []
+
+    def fails_once(pipeline: Pipeline) -> None:
+        calls.append(pipeline)
+        if len(calls) == 1:
+            raise RuntimeError("a bug in the day turn")
+        turn_day(pipeline)
+
+    monkeypatch.setattr(Pipeline, "turn_day", fails_once)
+    stats = replay(site, tmp_path, award(1, badge="first"), award(1.1, badge="second"),
+                   max_batch=1)
+    assert stats["periodic_failures"] == 1
+    assert "a bug in the day turn" in caplog.text
+    badges = site.fragment("ralph", widget_id(site, "ralph", "badges"))["html"]
+    assert "First" in badges and "Second" in badges
+    assert "Icon review" not in site.fragment("designteam", meetings)["html"]
+    engine.dispose()
