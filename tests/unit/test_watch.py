@@ -117,9 +117,9 @@ def test_irc_nicks_are_stored_as_the_account_the_directory_names(site, tmp_path)
         assert message.summary.startswith("ralph started meeting")
 
 
-def test_a_new_utc_day_rerenders_daily_widgets_no_message_touched(sqlite_url, tmp_path):
-    """Assert a message for ralph on the next day takes the meeting that day left behind off
-    designteam's calendar: the meetings widget is daily, and designteam heard nothing."""
+def built_with_a_meeting_today(sqlite_url: str, tmp_path) -> tuple[Site, int]:
+    """ralph's hub, and designteam's with a meeting two hours after T0; built. The site and
+    the id of its meetings widget."""
     engine = make_engine(sqlite_url)
     with Session(engine) as s:
         add_hub(s, "ralph", user_hub=True, widgets=[("badges", {"username": "ralph"})])
@@ -130,14 +130,20 @@ def test_a_new_utc_day_rerenders_daily_widgets_no_message_touched(sqlite_url, tm
         s.commit()
     site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
     assert site.build().failures == []
-    meetings = widget_id(site, "designteam", "meetings")
+    return site, widget_id(site, "designteam", "meetings")
+
+
+def test_a_new_utc_day_rerenders_daily_widgets_no_message_touched(sqlite_url, tmp_path):
+    """Assert a message for ralph on the next day takes the meeting that day left behind off
+    designteam's calendar: the meetings widget is daily, and designteam heard nothing."""
+    site, meetings = built_with_a_meeting_today(sqlite_url, tmp_path)
     assert "Icon review" in site.fragment("designteam", meetings)["html"]
 
     replay(site, tmp_path, award(0.4))  # 2 Nov, 21:36: the meeting is still today's
     assert "Icon review" in site.fragment("designteam", meetings)["html"]
     replay(site, tmp_path, award(1))
     assert "Icon review" not in site.fragment("designteam", meetings)["html"]
-    engine.dispose()
+    site.engine.dispose()
 
 
 def test_the_awarded_users_own_hub_is_written_before_their_teams(sqlite_url, tmp_path, caplog):
@@ -180,17 +186,7 @@ def test_a_failing_day_turn_is_logged_and_tried_again_without_stopping_the_watch
     next batch is handled, and the turn runs again after it."""
     from hubsgen.watch.pipeline import Pipeline
 
-    engine = make_engine(sqlite_url)
-    with Session(engine) as s:
-        add_hub(s, "ralph", user_hub=True, widgets=[("badges", {"username": "ralph"})])
-        add_hub(s, "designteam", members={"owner": ["duffy"]}, widgets=[("meetings", {})])
-        add_events(s, [messages.meeting_scheduled(
-            T0 - timedelta(days=3), "duffy", "designteam", 7, "Icon review",
-            T0 + timedelta(hours=2), 60, "#fedora-design", "")])
-        s.commit()
-    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
-    assert site.build().failures == []
-    meetings = widget_id(site, "designteam", "meetings")
+    site, meetings = built_with_a_meeting_today(sqlite_url, tmp_path)
     turn_day = Pipeline.turn_day
     calls = []
 
@@ -208,4 +204,4 @@ def test_a_failing_day_turn_is_logged_and_tried_again_without_stopping_the_watch
     badges = site.fragment("ralph", widget_id(site, "ralph", "badges"))["html"]
     assert "First" in badges and "Second" in badges
     assert "Icon review" not in site.fragment("designteam", meetings)["html"]
-    engine.dispose()
+    site.engine.dispose()
