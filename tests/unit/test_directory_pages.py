@@ -22,7 +22,7 @@ from hubs.testing import T0, add_hub, make_engine
 from hubsgen.output.directory import DirectoryWriter
 from hubsgen.output.files import Output
 from hubsgen.output.static import publish_static
-from hubsgen.watch.watcher import WatchOptions, open_watcher
+from hubsgen.watch.daemon import WatchOptions, open_watcher
 from tests.sites import Site, widget_id
 
 PAGE_BUDGET = 200_000
