@@ -22,7 +22,16 @@ from sqlalchemy.orm import Session
 
 import hubs
 import hubsgen
-from hubs.models import Hub, Membership, Message, MessageTag, User, UserAlias, WidgetInstance
+from hubs.models import (
+    Hub,
+    HubCount,
+    Membership,
+    Message,
+    MessageTag,
+    User,
+    UserAlias,
+    WidgetInstance,
+)
 from hubs.plugins import Registry
 from hubs.settings import Settings
 from hubsgen.output.files import TEMP_PREFIX, Output
@@ -63,6 +72,10 @@ def inputs_digest(session: Session, registry: Registry, settings: Settings) -> s
         select(func.max(Message.id)).scalar_subquery(),
         select(func.count()).select_from(MessageTag).scalar_subquery())).one()
     _feed(digest, "messages", *map(str, counts))
+    # The per-hub counts follow the store, except when `hubsgen db recount` mends them.
+    totals = session.execute(select(func.count(), func.sum(HubCount.messages),
+                                    func.sum(HubCount.hub_id * HubCount.messages))).one()
+    _feed(digest, "hub counts", *map(str, totals))
     for path in _sources(registry):
         _feed(digest, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
     return digest.hexdigest()

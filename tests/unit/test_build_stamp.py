@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hubs.models import Hub, WidgetInstance
+from hubs.models import Hub, HubCount, WidgetInstance
 from hubs.plugins import load_widgets
 from hubs.services import ServiceSettings
 from hubs.settings import LiveSettings, load_settings
@@ -56,6 +56,19 @@ def test_a_new_message_rebuilds(site):
 def test_an_edit_that_bypassed_the_orm_rebuilds(site):
     with site.session() as s:
         s.execute(update(Hub).values(summary="Edited by hand"))
+        s.commit()
+    assert rebuilds(site)
+
+
+def test_counts_mended_by_a_recount_rebuild(site):
+    """`hubsgen db recount` changes only hub_counts; the widgets that read them must follow."""
+    with site.session() as s:
+        add_events(s, [messages.badge_award(T0 + timedelta(hours=1), "ralph", "tester",
+                                            "Tester", "Tested")])
+        s.commit()
+    assert rebuilds(site)
+    with site.session() as s:
+        s.execute(update(HubCount).values(messages=HubCount.messages + 1))
         s.commit()
     assert rebuilds(site)
 
