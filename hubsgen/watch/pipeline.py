@@ -312,7 +312,8 @@ class Pipeline:
         result = self.writer.write_hubs(session, hubs, only)
         self.stats["rewritten"] += result.written
         self.stats["failed"] += len(result.failed_ids)
-        self.retries.settle({i for ids in only.values() for i in ids}, result.failed_ids)
+        rendered = {i for hub in hubs for i in only.get(hub.id, ())}  # not other calls' hubs
+        self.retries.settle(rendered, result.failed_ids)
         self.metrics.retrying.set(len(self.retries))
 
     def rerender(self, instance_ids: Sequence[int]) -> None:
