@@ -79,7 +79,8 @@ def prune(session: Session, before: datetime) -> int:
     session.execute(delete(MessageTag).where(MessageTag.message_id.in_(old)))
     result = cast(CursorResult[Any], session.execute(
         delete(Message).where(Message.timestamp < before)))
-    counts.forget(session.connection(), before)
+    if result.rowcount:  # nothing pruned, no count to mend
+        counts.forget(session.connection(), before)
     return result.rowcount
 
 
