@@ -15,13 +15,13 @@ DEFAULT_URL = "sqlite:///hubs.db"
 URL_ENV = "HUBS_DB_URL"
 
 UNAVAILABLE = (OperationalError, InterfaceError)
+"""What SQLAlchemy raises when the database is down, restarting or cut off (and what SQLite
+raises when it is locked): the database's fault, so work is retried, never blamed on data."""
 
 SCHEMA_REVISION = "0003_hub_counts"
 """The newest revision in hubs/migrations/versions (a test checks they agree): a database at
 it is known current from one query, without loading Alembic, which costs most of a small
 command's start-up."""
-"""What SQLAlchemy raises when the database is down, restarting or cut off (and what SQLite
-raises when it is locked): the database's fault, so work is retried, never blamed on data."""
 
 
 def resolve_url(db_url: str | None) -> str:

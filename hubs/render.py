@@ -297,7 +297,7 @@ class Renderer:
 
     def render_people_page(self, listing: Listing, page: PeoplePage, digest: str) -> bytes:
         """build/people/<slug>.html: one page of people, and links to all the others."""
-        html = self.env.get_template("people.html").render(listing=listing, page=page,
+        html = self._template("people.html").render(listing=listing, page=page,
                                                            digest=digest, root="../")
         return html.encode()
 
