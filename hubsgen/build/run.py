@@ -98,8 +98,10 @@ def _build(session: Session, settings: Settings, out: Output, hub_names: Sequenc
         report.skipped, report.unchanged = True, kept
         return report
     now = data_now(session)
-    hubs = listed_hubs(session, report.failures, hub_names or None)
-    _refuse_unknown(hubs, hub_names)
+    invalid: list[str] = []
+    hubs = listed_hubs(session, invalid, hub_names or None)
+    report.failures += invalid
+    _refuse_unknown(hubs, hub_names, invalid)
     static = publish_static(out)
     report.written += static.written
     report.unchanged += static.unchanged
@@ -129,10 +131,14 @@ def _require_a_hub(session: Session, settings: Settings) -> None:
                             f"{url}")
 
 
-def _refuse_unknown(hubs: Sequence[Listed], names: Sequence[str]) -> None:
+def _refuse_unknown(hubs: Sequence[Listed], names: Sequence[str], invalid: list[str]) -> None:
+    """Refuse names with no hub to build; a named hub skipped for its stored name (*invalid*,
+    one reason each) is not missing, and its reason says so."""
     unknown = sorted(set(names) - {hub.name for hub in hubs})
+    if len(unknown) > len(invalid):
+        raise ConfigError("; ".join([f"no hub named {', '.join(unknown)}", *invalid]))
     if unknown:
-        raise ConfigError(f"no hub named {', '.join(unknown)}")
+        raise ConfigError("; ".join(invalid))
 
 
 def _prune_hubs(out: Output, keep: set[str]) -> int:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
+from hubs.errors import ConfigError
 from hubs.models import Hub, WidgetInstance
 from hubs.settings import load_settings
 from hubs.testing import add_hub, make_engine
@@ -291,6 +292,14 @@ def test_hostile_text_stays_inert(site):
         assert "<script>alert" not in html
         assert "&lt;script&gt;alert(&#39;summary&#39;)&lt;/script&gt;" in html
     assert "onclick" not in page and "<b>hi</b>" in page
+
+
+def test_building_a_hub_whose_stored_name_is_bad_says_why(site):
+    with site.session() as s:
+        s.execute(text("UPDATE hubs SET name = '../escaped' WHERE name = 'ralph'"))
+        s.commit()
+    with pytest.raises(ConfigError, match=r"hub name '\.\./escaped' is invalid"):
+        site.build("../escaped")
 
 
 def test_hub_with_a_bad_name_in_the_database_is_skipped(site, tmp_path):
