@@ -73,6 +73,10 @@ class HintIndex:
                     del self._interned[key]
             _drop(self._of_hub, self._hub_of.pop(instance_id), instance_id)
 
+    def hubs_of(self, instance_ids: Iterable[int]) -> set[int]:
+        """The hubs of the indexed instances among *instance_ids*."""
+        return {self._hub_of[i] for i in instance_ids if i in self._hub_of}
+
     def instances_of_hubs(self, hub_ids: Iterable[int]) -> set[int]:
         return set().union(*(self._of_hub.get(hub_id, ()) for hub_id in hub_ids))
 

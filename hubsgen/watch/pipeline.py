@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from hubs.store import record
 from hubs.widget import CONFIG_TOPICS
 from hubsgen.output.files import Output
 from hubsgen.output.hubs import HubWriter
+from hubsgen.watch.hubcache import HubCache
 from hubsgen.watch.index import HintIndex
 from hubsgen.watch.metrics import WatchMetrics
 from hubsgen.watch.retries import Retries
@@ -41,6 +42,10 @@ INDEX_CHUNK = 500
 REMEMBERED_HUBS = 1000
 """Hubs whose last written fragments stay in memory to assemble their pages: the recently
 active ones, at a few kilobytes a widget."""
+
+CACHED_HUBS = 2000
+"""Hubs kept loaded with their widgets and memberships between batches: every team hub of a
+10,000-user site, and the recently active people's."""
 
 POSITION = "bus"
 """The positions row of the live bus (every source type feeds the same store); a shard's
@@ -58,6 +63,7 @@ class Pipeline:
     def __init__(self, engine: Engine, registry: Registry, renderer: Renderer, out: Output,
                  shard: Shard, retries: Retries) -> None:
         self.sessions = session_factory(engine)
+        self.hubs = HubCache(self.sessions, CACHED_HUBS)
         self.directory = DatabaseDirectory(self.sessions)
         self.door = Door(registry.readers(), self.directory)
         self.registry = registry
@@ -81,7 +87,7 @@ class Pipeline:
             ids = list(session.scalars(select(Hub.id).order_by(Hub.id)))
         for start in range(0, len(ids), INDEX_CHUNK):
             with self.sessions() as session:
-                for hub in self._hubs(session, ids[start:start + INDEX_CHUNK]):
+                for hub in self._load_hubs(session, ids[start:start + INDEX_CHUNK]):
                     self._reindex(hub)
         log.info("Watching %d widget instances on %d hubs", len(self.index), len(self.indexed))
 
@@ -99,11 +105,12 @@ class Pipeline:
                        if self.shard.owns(name)}
             changed = sorted(i for i, seen in current.items() if self.indexed.get(i) != seen)
             gone = sorted(self.indexed.keys() - current.keys())
+            self.hubs.forget([*changed, *gone])
             for hub_id in gone:
                 name, _ = self.indexed.pop(hub_id)
                 self.index.remove(self.index.instances_of_hubs([hub_id]))
                 self.writer.remove_hub(name)
-            hubs = self._hubs(session, changed)
+            hubs = self._hubs(changed)
             for hub in hubs:
                 log.info("Hub %s changed (revision %d)", hub.name, hub.revision)
                 self._reindex(hub)
@@ -163,6 +170,7 @@ class Pipeline:
 
     def _handle_events(self, session: Session, events: Sequence[Event]) -> None:
         changed_hubs = self._store(session, events)
+        self.hubs.forget(changed_hubs)
         self.renderer.set_now(data_now(session))
         if any(event.topic in CONFIG_TOPICS for event in events):
             self.sync_config()
@@ -218,7 +226,7 @@ class Pipeline:
         """For each message id, the instances whose hints match and whose check says yes."""
         candidates = {e.msg_id: self.index.candidates(e) for e in events}
         wanted = sorted({i for ids in candidates.values() for i in ids})
-        instances = {i.id: i for i in self._instances(session, wanted)} if wanted else {}
+        instances = {i.id: i for i in self._instances(wanted)}
         return {event.msg_id: [instances[i] for i in candidates[event.msg_id]
                                if i in instances and self._check(event, instances[i])]
                 for event in events}
@@ -262,8 +270,8 @@ class Pipeline:
         hub_ids = sorted(by_hub)
         for start in range(0, len(hub_ids), INDEX_CHUNK):
             with self.sessions() as session:
-                self._write(session, self._hubs(session, hub_ids[start:start + INDEX_CHUNK]),
-                            by_hub)
+                self._write(session,
+                            self._load_hubs(session, hub_ids[start:start + INDEX_CHUNK]), by_hub)
         self.day = today(self.renderer.now)  # only now: a fault midway turns it again
 
     def _check(self, event: Event, instance: WidgetInstance) -> bool:
@@ -295,7 +303,7 @@ class Pipeline:
         known = {hub.id for hub in dirty}
         hubs = [hub for hub in dirty if self.shard.owns(hub.name)]
         if (changed_hubs | fed) - known:
-            hubs += self._hubs(session, sorted((changed_hubs | fed) - known))
+            hubs += self._hubs((changed_hubs | fed) - known)
         hubs.sort(key=lambda h: h.id)
         for hub in hubs:
             if hub.id in changed_hubs:
@@ -319,7 +327,7 @@ class Pipeline:
     def rerender(self, instance_ids: Sequence[int]) -> None:
         """Render these instances again (their earlier attempt failed), with their hubs."""
         with self.sessions() as session:
-            instances = self._instances(session, instance_ids)
+            instances = self._instances(instance_ids)
             for gone in set(instance_ids) - {i.id for i in instances}:
                 self.retries.pop(gone, None)
             hubs: dict[Hub, set[int]] = {}
@@ -329,19 +337,24 @@ class Pipeline:
                 hubs.setdefault(instance.hub, set()).add(instance.id)
             self._write(session, list(hubs), {hub.id: ids for hub, ids in hubs.items()})
 
-    def _hubs(self, session: Session, ids: object) -> list[Hub]:
-        """The hubs of this shard among *ids*, with their widgets and memberships."""
-        query = (select(Hub).where(Hub.id.in_(ids)).order_by(Hub.id)  # type: ignore[arg-type]
+    def _hubs(self, ids: Iterable[int]) -> list[Hub]:
+        """The hubs of this shard among *ids*, in id order, with their widgets and
+        memberships, from the cache."""
+        return [hub for hub in self.hubs.get(ids) if self.shard.owns(hub.name)]
+
+    def _load_hubs(self, session: Session, ids: Sequence[int]) -> list[Hub]:
+        """As _hubs, but read in *session*, past the cache: for passes over every hub, which
+        would only push the active ones out of it."""
+        query = (select(Hub).where(Hub.id.in_(ids)).order_by(Hub.id)
                  .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
         return [hub for hub in session.scalars(query) if self.shard.owns(hub.name)]
 
-    @staticmethod
-    def _instances(session: Session, ids: object) -> list[WidgetInstance]:
-        query = (select(WidgetInstance).where(WidgetInstance.id.in_(ids))  # type: ignore[arg-type]
-                 .order_by(WidgetInstance.id)
-                 .options(selectinload(WidgetInstance.hub).options(
-                     selectinload(Hub.memberships), selectinload(Hub.widgets))))
-        return list(session.scalars(query))
+    def _instances(self, ids: Collection[int]) -> list[WidgetInstance]:
+        """The indexed instances among *ids*, in id order, with their hubs from the cache."""
+        wanted = set(ids)
+        hubs = self.hubs.get(self.index.hubs_of(wanted))
+        return sorted((instance for hub in hubs for instance in hub.widgets
+                       if instance.id in wanted), key=lambda instance: instance.id)
 
 
 def _failure() -> str:

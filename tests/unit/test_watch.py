@@ -82,6 +82,20 @@ def test_a_group_sponsorship_adds_the_member_and_reindexes(site, tmp_path):
     assert after["version"] != before["version"] and "Mentor" in after["html"]
 
 
+def test_a_team_left_in_a_later_batch_shows_it_without_a_restart(site, tmp_path):
+    """The watcher keeps the hubs it renders loaded between batches: a membership message
+    must leave no stale copy behind for the next batch to render from."""
+    stats_widget = widget_id(site, "designteam", "stats")
+    before = site.fragment("designteam", stats_widget)["data"]
+    joined = fedmsg_envelope(messages.group_member_added(
+        T0 + timedelta(days=1), "duffy", "ralph", "designteam"))
+    left = joined | {"topic": "org.fedoraproject.prod.fas.group.member.remove",
+                     "msg_id": "ralph-leaves", "timestamp": joined["timestamp"] + 60}
+    stats = replay(site, tmp_path, joined, left, max_batch=1)
+    assert stats["matched"] == 2
+    assert site.fragment("designteam", stats_widget)["data"] == before
+
+
 def test_explain_says_what_it_understood_and_what_it_would_refresh(site, tmp_path):
     path = tmp_path / "one.json"
     path.write_text(json.dumps(award(1), indent=2))
