@@ -133,21 +133,24 @@ class HubWriter:
     def _write_together(self, session: Session, hubs: Sequence[Hub],
                         only: Mapping[int, Collection[int]] | None) -> HubResult:
         plans = []
+        names = {hub.id: hub.name for hub in hubs}
         for hub in hubs:
             chosen = None if only is None else only.get(hub.id, ())
             plans.append([(instance, None if chosen is None or instance.id in chosen
                            else self._last(instance)) for instance in hub.widgets])
         outcomes = self.renderer.render_many(
             session, [instance for plan in plans for instance, kept in plan if kept is None])
-        feeds = self.renderer.render_feeds(session, hubs)
         result = HubResult()
         for hub, plan in zip(hubs, plans, strict=True):
-            result.add(self._write_hub(hub, plan, outcomes, feeds[hub.id]))
+            result.add(self._write_hub(hub, plan, outcomes))
+        for hub_id, feed in self.renderer.render_feeds(session, hubs).items():
+            self._write(result, feed, names[hub_id], FEED_FILE)
         return result
 
     def _write_hub(self, hub: Hub, plan: list[tuple[WidgetInstance, Fragment | None]],
-                   outcomes: Mapping[int, Fragment | WidgetError], feed: bytes) -> HubResult:
-        """Fragments first, then versions.json, the page and the feed."""
+                   outcomes: Mapping[int, Fragment | WidgetError]) -> HubResult:
+        """Fragments first, then versions.json and the page; the feeds of a chunk follow its
+        pages, so what a reader watches (a fragment) is on disk before the feed is queried."""
         result = HubResult(hubs=1)
         fragments = []
         for instance, kept in plan:
@@ -161,7 +164,6 @@ class HubWriter:
         self._write(result, versions.to_json(), hub.name, "versions.json")
         self._write(result, self.renderer.render_page(hub, fragments, versions.seq), hub.name,
                     "index.html")
-        self._write(result, feed, hub.name, FEED_FILE)
         self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
         self._keep(hub.name, fragments)
         return result
