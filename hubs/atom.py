@@ -17,13 +17,15 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from sqlalchemy.orm import Session
-
 from hubs.models import Hub, TagKind
-from hubs.store import StoredMessage, newest_per_hub
+from hubs.store import StoredMessage, newest_of_chunk
 from hubs.validators import link_or_nothing
+
+if TYPE_CHECKING:
+    from hubs.widget import BulkContext
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_FILE = "feed.atom"
@@ -35,11 +37,10 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 parser would then refuse the whole feed."""
 
 
-def hub_feeds(session: Session, hubs: Sequence[Hub], now: datetime,
-              site_url: str) -> dict[int, bytes]:
-    """Each hub's newest messages, up to the data clock *now*, as an Atom document, by hub
-    id: the messages of all the hubs read in two statements."""
-    newest = newest_per_hub(session.connection(), {hub.id for hub in hubs}, now, FEED_ENTRIES)
+def hub_feeds(bulk: BulkContext, hubs: Sequence[Hub], site_url: str) -> dict[int, bytes]:
+    """Each hub's newest messages, up to the data clock, as an Atom document, by hub id: the
+    messages of all the hubs read in two statements, which the feed widget shares."""
+    newest = newest_of_chunk(bulk, {hub.id for hub in hubs}, FEED_ENTRIES)
     return {hub.id: render_feed(hub, newest[hub.id], site_url) for hub in hubs}
 
 

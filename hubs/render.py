@@ -181,11 +181,15 @@ class Renderer:
             raise outcome
         return outcome
 
-    def render_many(self, session: Session, instances: Sequence[WidgetInstance]
-                    ) -> dict[int, Fragment | WidgetError]:
+    def bulk_context(self, session: Session) -> BulkContext:
+        """What the loaders of one chunk share: pass it to render_many and render_feeds."""
+        return BulkContext(session, self.now, self.services)
+
+    def render_many(self, session: Session, instances: Sequence[WidgetInstance],
+                    bulk: BulkContext | None = None) -> dict[int, Fragment | WidgetError]:
         """Render *instances* (a build chunk, a watch batch), by id: a fragment, or the error
         naming the instance that failed. Each widget loads the data of all its instances at
-        once; a database outage is raised, not blamed on a widget."""
+        once, through *bulk* if given; a database outage is raised, not blamed on a widget."""
         outcomes: dict[int, Fragment | WidgetError] = {}
         batches: dict[str, list[ConfiguredInstance]] = {}
         for instance in instances:
@@ -196,7 +200,7 @@ class Renderer:
                 outcomes[instance.id] = _widget_error(instance, e)
                 continue
             batches.setdefault(widget.name, []).append(ConfiguredInstance(instance, config))
-        bulk = BulkContext(session, self.now, self.services)
+        bulk = bulk or self.bulk_context(session)
         for name, batch in batches.items():
             widget = self.registry.widgets[name]
             for item, data in self._load(widget, bulk, batch):
@@ -283,10 +287,10 @@ class Renderer:
                                                  root="../")
         return html.encode()
 
-    def render_feeds(self, session: Session, hubs: Sequence[Hub]) -> dict[int, bytes]:
+    def render_feeds(self, bulk: BulkContext, hubs: Sequence[Hub]) -> dict[int, bytes]:
         """build/<hub>/feed.atom of each of *hubs*, by hub id: its messages up to the data
         clock, for all the hubs in a constant number of queries."""
-        return hub_feeds(session, hubs, self.now, self.site_url) if hubs else {}
+        return hub_feeds(bulk, hubs, self.site_url) if hubs else {}
 
     def render_directory(self, listing: Listing, digest: str) -> bytes:
         """build/index.html: the search box, every team, and a link to every people page;

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -28,6 +28,13 @@ from sqlalchemy.sql.elements import BindParameter
 
 from hubs.events import Event
 from hubs.models import Hub, Membership, Message, MessageTag, Role, TagKind
+
+if TYPE_CHECKING:
+    from hubs.widget import BulkContext
+
+NEWEST_SHARED = 50
+"""Messages per hub that the first asker of a chunk loads: the Atom feed's 50 entries, so a
+hub's feed widget (20 by default) and its feed share one windowed query."""
 
 
 def record(session: Session, events: Sequence[Event]) -> list[StoredMessage]:
@@ -277,6 +284,16 @@ def newest_per_hub(connection: Connection, hub_ids: Collection[int], until: date
         message = StoredMessage(message_id, *values)
         newest[hub_id].append(dataclasses.replace(message, tags=tuple(tags[message_id])))
     return newest
+
+
+def newest_of_chunk(bulk: BulkContext, hub_ids: Collection[int],
+                    limit: int) -> dict[int, list[StoredMessage]]:
+    """newest_per_hub for a render chunk, loaded once for every asker of the chunk (at least
+    NEWEST_SHARED deep) and cut to *limit*."""
+    depth = max(limit, NEWEST_SHARED)
+    found = bulk.lookup(f"newest-{depth}", hub_ids, lambda connection, ids: newest_per_hub(
+        connection, ids, bulk.now, depth))
+    return {hub_id: messages[:limit] for hub_id, messages in found.items()}
 
 
 @functools.cache

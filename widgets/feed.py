@@ -6,16 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from hubs.activity import ACTIVITY_HINT, activity_changed
-from hubs.store import StoredMessage, message_view, newest_per_hub
+from hubs.store import StoredMessage, message_view, newest_of_chunk
 from hubs.validators import integer, link_or_nothing, text
 from hubs.widget import Argument, BulkContext, ConfiguredInstance, Panel, Widget
 
 
 def feed_many(ctx: BulkContext, batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """The newest messages of each hub's people and group, up to the data clock: one windowed
-    query (and one for the tags) for the whole chunk."""
+    query (and one for the tags) for the whole chunk, shared with the hubs' Atom feeds."""
     limit = max(item.config["limit"] for item in batch)
-    newest = newest_per_hub(ctx.connection, {item.hub.id for item in batch}, ctx.now, limit)
+    newest = newest_of_chunk(ctx, {item.hub.id for item in batch}, limit)
     return {item.id: {"messages": [_item(m) for m in newest[item.hub.id][:item.config["limit"]]]}
             for item in batch}
 

@@ -138,12 +138,13 @@ class HubWriter:
             chosen = None if only is None else only.get(hub.id, ())
             plans.append([(instance, None if chosen is None or instance.id in chosen
                            else self._last(instance)) for instance in hub.widgets])
+        bulk = self.renderer.bulk_context(session)
         outcomes = self.renderer.render_many(
-            session, [instance for plan in plans for instance, kept in plan if kept is None])
+            session, [instance for plan in plans for instance, kept in plan if kept is None], bulk)
         result = HubResult()
         for hub, plan in zip(hubs, plans, strict=True):
             result.add(self._write_hub(hub, plan, outcomes))
-        for hub_id, feed in self.renderer.render_feeds(session, hubs).items():
+        for hub_id, feed in self.renderer.render_feeds(bulk, hubs).items():
             self._write(result, feed, names[hub_id], FEED_FILE)
         return result
 

@@ -197,3 +197,20 @@ def test_writing_default_hubs_runs_the_same_statements_for_any_number_up_to_a_ch
         counts.append(len(seen))
     assert counts[0] == counts[1] <= 20
     assert counts[0] < counts[2] <= 2 * counts[0]  # 30 hubs are written 25, then 5, at once
+
+
+def test_a_hubs_feed_widget_and_its_atom_feed_share_one_windowed_query(engine, session,
+                                                                        tmp_path):
+    for i in range(3):
+        add_hub(session, f"team{i}", members={"owner": [f"owner{i}"]},
+                widgets=team_widgets(f"team{i}"))
+    add_events(session, [messages.wiki_edit(T0 - timedelta(hours=n), "owner1", f"Page{n}")
+                         for n in range(60)])
+    session.commit()
+    hubs = list(session.scalars(select(Hub).order_by(Hub.name).options(
+        selectinload(Hub.widgets), selectinload(Hub.memberships))))
+    with statements(engine) as seen:
+        HubWriter(make_renderer(T0), Output(tmp_path / "build")).write_hubs(session, hubs)
+    assert sum("OVER (PARTITION BY HITS.HUB_ID" in statement.upper() for statement in seen) == 1
+    feed = (tmp_path / "build" / "team1" / "feed.atom").read_text()
+    assert feed.count("<entry>") == 50, "the feed is not cut to the widget's 20"
