@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from hubs.events import Event
@@ -31,6 +31,9 @@ from hubs.models import Hub, Membership, Message, MessageTag, Role, TagKind
 
 if TYPE_CHECKING:
     from hubs.widget import BulkContext
+
+_DAWN = datetime(1970, 1, 1, tzinfo=UTC)
+"""Older than any message: the floor of a name with fewer messages than a query's limit."""
 
 NEWEST_SHARED = 50
 """Messages per hub that the first asker of a chunk loads: the Atom feed's 50 entries, so a
@@ -273,7 +276,7 @@ def newest_per_hub(connection: Connection, hub_ids: Collection[int], until: date
                    limit: int) -> dict[int, list[StoredMessage]]:
     """Each hub's newest *limit* messages up to *until* with their tags, as find_messages
     gives them per hub, in two statements for all the hubs (ROW_NUMBER() per hub)."""
-    params = {"hub_ids": sorted(hub_ids), "until": until, "limit": limit}
+    params = {"hub_ids": sorted(hub_ids), "until": until, "limit": limit, "skip": limit - 1}
     rows = connection.execute(_newest_per_hub_query(), params).all()
     tags: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
     if tags:
@@ -299,14 +302,27 @@ def newest_of_chunk(bulk: BulkContext, hub_ids: Collection[int],
 @functools.cache
 def _newest_per_hub_query() -> Select[Any]:
     """Ranks ids and times only, then reads the winners: ranking whole rows (bodies and all)
-    cost SQLite more than the per-hub queries it replaces."""
-    hits = hub_messages().subquery("hits")
+    cost SQLite more than the per-hub queries it replaces. Only each followed name's newest
+    *limit* tags are ranked (an index scan finds the *limit*-th one's time), so the cost
+    does not grow with a store that keeps 400 days of a team's messages."""
     until = bindparam("until", type_=Message.timestamp.type)
+    who = hub_tags().subquery("who")
+    older = aliased(MessageTag)
+    floor = (select(older.timestamp)
+             .where(older.kind == who.c.kind, older.name == who.c.name, older.timestamp <= until)
+             .order_by(older.timestamp.desc()).limit(1).offset(bindparam("skip"))
+             .scalar_subquery())
+    dawn = bindparam("dawn", _DAWN, type_=Message.timestamp.type)
+    followed = select(who, func.coalesce(floor, dawn).label("floor")).subquery("followed")
+    hits = (select(followed.c.hub_id, MessageTag.message_id).distinct()
+            .join(MessageTag, and_(MessageTag.kind == followed.c.kind,
+                                   MessageTag.name == followed.c.name))
+            .where(MessageTag.timestamp >= followed.c.floor, MessageTag.timestamp <= until)
+            .subquery("hits"))
     rank = func.row_number().over(partition_by=hits.c.hub_id,
                                   order_by=(Message.timestamp.desc(), Message.id.desc()))
     ranked = (select(hits.c.hub_id, hits.c.message_id, rank.label("rank"))
-              .join_from(hits, Message, Message.id == hits.c.message_id)
-              .where(Message.timestamp <= until).subquery("ranked"))
+              .join_from(hits, Message, Message.id == hits.c.message_id).subquery("ranked"))
     return (select(ranked.c.hub_id, *_MESSAGE_COLUMNS)
             .join_from(ranked, Message, Message.id == ranked.c.message_id)
             .where(ranked.c.rank <= bindparam("limit"))
