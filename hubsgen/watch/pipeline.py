@@ -96,9 +96,9 @@ class Pipeline:
         self.index.add(hub.widgets)
         self.indexed[hub.id] = (hub.name, hub.revision)
 
-    def sync_config(self) -> None:
+    def sync_config(self) -> set[int]:
         """Pick up hubs created, edited or deleted since they were indexed, whether or not a
-        bus message said so: re-index them and rewrite their files."""
+        bus message said so: re-index them and rewrite their files; the ids of those written."""
         with self.sessions() as session:
             current = {hub_id: (name, revision) for hub_id, name, revision
                        in session.execute(select(Hub.id, Hub.name, Hub.revision))
@@ -117,6 +117,7 @@ class Pipeline:
             self._write(session, hubs, {hub.id: {w.id for w in hub.widgets} for hub in hubs})
             if (changed or gone) and self.shard.index == 0:
                 self.writer.write_directory(session)
+        return {hub.id for hub in hubs}
 
     def handle(self, batch: Batch) -> None:
         """Quarantine what cannot be handled, store and apply the rest, rewrite their files."""
@@ -172,11 +173,11 @@ class Pipeline:
         changed_hubs = self._store(session, events)
         self.hubs.forget(changed_hubs)
         self.renderer.set_now(data_now(session))
-        if any(event.topic in CONFIG_TOPICS for event in events):
-            self.sync_config()
+        synced = (self.sync_config() if any(event.topic in CONFIG_TOPICS for event in events)
+                  else set())
         dirty, matched = self._match(session, events)
         named = {name for event in events for name in event.usernames}
-        self._refresh(session, dirty, changed_hubs, self._fed(session, events), named)
+        self._refresh(session, dirty, changed_hubs, self._fed(session, events), named, synced)
         written = time.time()
         for event in matched:
             self.metrics.latency.observe(max(0.0, written - event.timestamp.timestamp()))
@@ -292,16 +293,18 @@ class Pipeline:
         groups = {name for event in events for name in event.groups}
         return set(concerned_hubs(session, usernames, groups)) if usernames or groups else set()
 
-    def _refresh(self, session: Session, dirty: dict[Hub, set[int]],
-                 changed_hubs: set[int], fed: set[int], named: set[str]) -> None:
+    def _refresh(self, session: Session, dirty: dict[Hub, set[int]], changed_hubs: set[int],
+                 fed: set[int], named: set[str], synced: set[int]) -> None:
         """Re-index hubs whose people or widgets changed, then write each affected hub once:
         those of matched instances, and those whose feed the messages join (*fed*). The user
         hubs of the people the messages name (*named*) go first: the awarded user watches
         their own page; the fan-out to their teams' pages may follow.
 
-        The hubs of matched instances came loaded with them; only the others are read."""
-        known = {hub.id for hub in dirty}
-        hubs = [hub for hub in dirty if self.shard.owns(hub.name)]
+        The hubs of matched instances came loaded with them; only the others are read. The
+        hubs the config sync of this batch wrote (*synced*) are already written with all of
+        its messages stored."""
+        known = {hub.id for hub in dirty} | synced
+        hubs = [hub for hub in dirty if self.shard.owns(hub.name) and hub.id not in synced]
         if (changed_hubs | fed) - known:
             hubs += self._hubs((changed_hubs | fed) - known)
         hubs.sort(key=lambda h: h.id)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
+from hubs.events import RawMessage
 from hubs.models import Hub, WidgetInstance
-from hubs.testing import add_hub
+from hubs.render import Renderer
+from hubs.testing import T0, add_hub
 from hubsgen.watch.daemon import WatchOptions, open_watcher
+from hubsgen.watch.sources import ReadBatch
 from tests.sites import widget_id
 
 
@@ -51,3 +56,26 @@ def test_a_quiet_database_syncs_nothing(watched_site):
         watcher.sync_config()
         assert site.changed_since(before) == set()
         assert watcher.stats["rewritten"] == 0
+
+
+def test_a_config_message_renders_the_edited_hub_once(watched_site, monkeypatch):
+    site = watched_site
+    sticky = widget_id(site, "ralph", "sticky")
+    rendered: list[int] = []
+    render_many = Renderer.render_many
+
+    def counting(self, session, instances, *args, **kwargs):
+        rendered.extend(instance.id for instance in instances)
+        return render_many(self, session, instances, *args, **kwargs)
+
+    monkeypatch.setattr(Renderer, "render_many", counting)
+    with open_watcher(site.settings, WatchOptions()) as watcher:
+        with site.session() as s:
+            s.get(WidgetInstance, sticky).config = {"text": "Edited, then announced"}
+            s.commit()
+        announced = RawMessage("edit-1", "org.fedoraproject.prod.hubs.widget.update",
+                               T0 + timedelta(minutes=1), {"hub": "ralph"})
+        watcher.pipeline.handle(ReadBatch([announced]))
+        assert watcher.stats["matched"] == 1
+    assert rendered.count(sticky) == 1
+    assert "Edited, then announced" in site.fragment("ralph", sticky)["html"]
