@@ -26,6 +26,7 @@ from hubs.settings import Settings
 from hubsgen.build.lifeline import die_with_parent, worker_context
 from hubsgen.build.shown import ShownRecord
 from hubsgen.build.stamp import Stamp, inputs_digest
+from hubsgen.build.sweep import remove_leftovers_of
 from hubsgen.output.files import Output, full_disk_named
 from hubsgen.output.hubs import HubResult, HubWriter, Listed, listed_hubs
 from hubsgen.output.leftovers import remove_leftovers
@@ -88,8 +89,10 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
 
 def _build(session: Session, settings: Settings, out: Output, hub_names: Sequence[str],
            on_progress: Callable[[int], None], force: bool) -> BuildReport:
-    """Everything a build writes, leftovers of crashed writers gone first."""
-    report = BuildReport(removed=remove_leftovers(out))
+    """Everything a build writes, leftovers of crashed writers gone first (a build of named
+    hubs sweeps only where it writes)."""
+    report = BuildReport(removed=remove_leftovers_of(out, hub_names) if hub_names
+                         else remove_leftovers(out))
     stamp = Stamp(out)
     registry = load_widgets()
     inputs = None if hub_names else inputs_digest(session, registry, settings)
