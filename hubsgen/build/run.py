@@ -110,7 +110,7 @@ def _build(session: Session, settings: Settings, out: Output, hub_names: Sequenc
     report.unchanged += static.unchanged
     report.removed += static.removed
     job = BuildJob(settings, now, static.urls)
-    for result in _run(job, [hub.id for hub in hubs], settings.jobs):
+    for result in _run(job, [hub.id for hub in hubs], settings.jobs, registry):
         report.add(result)
         on_progress(result.hubs)
     shown = ShownRecord(stamp)
@@ -168,10 +168,13 @@ class BuildJob:
                         self.static_urls, self.settings.live, self.settings.site_url)
 
 
-def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:
+def _run(job: BuildJob, hub_ids: list[int], jobs: int,
+         registry: Registry) -> Iterator[HubResult]:
+    """Each chunk's result: rendered here, with the parent's *registry*, when one process
+    does, else by a pool whose workers load the plugins afresh."""
     chunks = [hub_ids[i:i + CHUNK] for i in range(0, len(hub_ids), CHUNK)]
     if jobs == 1 or len(chunks) <= 1:
-        worker = _Worker(job)
+        worker = _Worker(job, registry)
         try:
             yield from map(worker.build_chunk, chunks)
         finally:
@@ -202,10 +205,10 @@ def _in_order(pool: ProcessPoolExecutor, chunks: Iterable[list[int]],
 class _Worker:
     """One process's renderer and database connection, reused for every chunk it builds."""
 
-    def __init__(self, job: BuildJob) -> None:
+    def __init__(self, job: BuildJob, registry: Registry | None = None) -> None:
         self.engine = open_engine(job.settings.db_url)
         self.sessions = session_factory(self.engine)
-        self.renderer = job.renderer()
+        self.renderer = job.renderer(registry)
         self.writer = HubWriter(self.renderer, Output(job.settings.out_dir))
 
     def build_chunk(self, hub_ids: Iterable[int]) -> HubResult:
