@@ -17,16 +17,18 @@ from sqlalchemy.orm import Session, selectinload
 from hubs.clock import data_now
 from hubs.db import open_engine, require_hubs, session_factory, shown
 from hubs.errors import ConfigError, DatabaseError
-from hubs.listing import PEOPLE_DIR, load_entries
+from hubs.listing import PEOPLE_DIR
 from hubs.models import Hub
 from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
+from hubsgen.build.directory import refresh_directory
 from hubsgen.build.lifeline import die_with_parent, worker_context
 from hubsgen.build.shown import ShownRecord
 from hubsgen.build.stamp import Stamp, inputs_digest
 from hubsgen.build.sweep import remove_leftovers_of
+from hubsgen.output.directory import DirectoryWriter
 from hubsgen.output.files import Output, full_disk_named
 from hubsgen.output.hubs import HubResult, HubWriter, Listed, listed_hubs
 from hubsgen.output.leftovers import remove_leftovers
@@ -114,9 +116,14 @@ def _build(session: Session, settings: Settings, out: Output, hub_names: Sequenc
         report.add(result)
         on_progress(result.hubs)
     shown = ShownRecord(stamp)
-    if not hub_names or not shown.shows(hubs):
-        report.add(HubWriter(job.renderer(registry), out).write_directory(session))
-        shown.record(load_entries(session) if hub_names else hubs)
+    writer = DirectoryWriter(job.renderer(registry), out)
+    done = (refresh_directory(session, writer, shown.layout(), hubs) if hub_names
+            else writer.write(session))
+    if done is not None:
+        report.add(HubResult(written=done.written, unchanged=done.unchanged,
+                             removed=done.removed))
+        if done.layout is not None:
+            shown.record(done.layout)
     if not hub_names:
         report.removed += _prune_hubs(out, {hub.name for hub in hubs})
     if not report.failures:
