@@ -7,9 +7,9 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -24,7 +24,6 @@ from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.build.directory import refresh_directory
-from hubsgen.build.lifeline import die_with_parent, worker_context
 from hubsgen.build.shown import ShownRecord
 from hubsgen.build.stamp import Stamp, inputs_digest
 from hubsgen.build.sweep import remove_leftovers_of
@@ -33,6 +32,9 @@ from hubsgen.output.files import Output, full_disk_named
 from hubsgen.output.hubs import HubResult, HubWriter, Listed, listed_hubs
 from hubsgen.output.leftovers import remove_leftovers
 from hubsgen.output.static import publish_static
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,10 @@ def _run(job: BuildJob, hub_ids: list[int], jobs: int,
         finally:
             worker.close()
         return
+    from concurrent.futures import ProcessPoolExecutor  # a build of a few hubs needs no pool
+
+    from hubsgen.build.lifeline import worker_context
+
     with ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=_init_worker,
                              initargs=(job, os.getpid())) as pool:
         try:
@@ -239,6 +245,8 @@ _worker: _Worker | None = None
 
 
 def _init_worker(job: BuildJob, parent: int) -> None:
+    from hubsgen.build.lifeline import die_with_parent
+
     global _worker
     die_with_parent(parent)  # a killed build must not leave its workers writing
     _worker = _Worker(job)
