@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from hubs.clock import data_now
 from hubs.db import open_engine, require_hubs, session_factory, shown
 from hubs.errors import ConfigError, DatabaseError
-from hubs.listing import PEOPLE_DIR
+from hubs.listing import PEOPLE_DIR, Entry
 from hubs.models import Hub
 from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
@@ -120,7 +120,7 @@ def _build(session: Session, settings: Settings, out: Output, hub_names: Sequenc
     shown = ShownRecord(stamp)
     writer = DirectoryWriter(job.renderer(registry), out)
     done = (refresh_directory(session, writer, shown.layout(), hubs) if hub_names
-            else writer.write(session))
+            else writer.write(session, sorted(Entry(*hub[1:]) for hub in hubs)))  # read once
     if done is not None:
         report.add(HubResult(written=done.written, unchanged=done.unchanged,
                              removed=done.removed))

@@ -235,3 +235,12 @@ def test_the_directory_s_own_query_lists_hubs_as_load_entries_does(site):
         assert entries_where(s) == load_entries(s)
         assert entries_where(s, *people_between(s, "user001", "user002")) == [
             entry for entry in load_entries(s) if entry.name == "user001"]
+
+
+def test_a_full_build_lists_the_hubs_once(site):
+    """The directory is written from the hubs the build listed, not from a second query."""
+    with counted_statements() as statements:
+        site.build(force=True)
+    assert not [s for s in statements if s.startswith("SELECT hubs.name, hubs.summary")]
+    assert "people/u.html" in {p.relative_to(site.out).as_posix()
+                               for p in site.out.rglob("*.html")}
