@@ -26,15 +26,20 @@ def refresh_directory(session: Session, writer: DirectoryWriter, layout: Layout 
     """Rewrite what the directory, last written to show *layout* (None: unknown), must change
     for *hubs*; None if nothing. A user hub is checked by the hubs of its page in the layout,
     a team by every team: a few hundred rows, however many hubs there are."""
-    if layout is None or not layout.pages or layout.fingerprint != writer.fingerprint():
+    if layout is None or layout.fingerprint != writer.fingerprint():
         return writer.write(session)
     changed: dict[int, list[Entry]] = {}
+    teams_checked = False
     for hub in hubs:
         if not hub.user_hub:
-            teams = entries_where(session, Hub.user_hub.is_(False))
-            if teams_digest(layout.fingerprint, teams) != layout.teams:
-                return writer.write(session)  # the index changes: rare enough to do it all
+            if not teams_checked:
+                teams = entries_where(session, Hub.user_hub.is_(False))
+                if teams_digest(layout.fingerprint, teams) != layout.teams:
+                    return writer.write(session)  # the index changes: rare enough to do it all
+                teams_checked = True
             continue
+        if not layout.pages:
+            return writer.write(session)  # the first person: the index gains its first page
         at = layout.page_of(hub.name)
         if at in changed:
             continue

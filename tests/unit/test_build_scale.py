@@ -244,3 +244,11 @@ def test_a_full_build_lists_the_hubs_once(site):
     assert not [s for s in statements if s.startswith("SELECT hubs.name, hubs.summary")]
     assert "people/u.html" in {p.relative_to(site.out).as_posix()
                                for p in site.out.rglob("*.html")}
+
+
+def test_a_team_build_on_a_site_of_teams_reads_only_the_teams(sqlite_url, tmp_path):
+    site = make_site(sqlite_url, tmp_path / "build", people=0)
+    site.build()
+    with counted_statements() as statements:
+        site.build("designteam")
+    assert not [s for s in statements if s.startswith("SELECT hubs.name") and "WHERE" not in s]
