@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
+import importlib
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -11,9 +11,6 @@ from typing import TYPE_CHECKING, BinaryIO
 import click
 
 from hubs.errors import HubsError
-from hubsgen.admin.commands import hub, member, widget
-from hubsgen.admin.database import db
-from hubsgen.admin.rejected import rejected
 from hubsgen.logs import setup_logging, show_progress
 from hubsgen.options import db_option, echo_report, load_command_settings, out_option
 from hubsgen.terminal import printable
@@ -24,8 +21,25 @@ if TYPE_CHECKING:
     from hubsgen.watch.sources import Source
 
 
+GROUPS = {"hub": "hubsgen.admin.commands", "widget": "hubsgen.admin.commands",
+          "member": "hubsgen.admin.commands", "rejected": "hubsgen.admin.rejected",
+          "db": "hubsgen.admin.database"}
+"""The command groups, each a click group named as its module's attribute: imported only
+when named (or help lists them), so ``hubsgen build`` loads no administration code."""
+
+
 class HubsGroup(click.Group):
-    """Print errors a user can fix as one sentence, without a traceback."""
+    """Print errors a user can fix as one sentence, without a traceback; load GROUPS when
+    they are asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *GROUPS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in GROUPS:
+            command: click.Command = getattr(importlib.import_module(GROUPS[cmd_name]), cmd_name)
+            return command
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -246,6 +260,8 @@ def backfill(obj: dict[str, object], url: str, since: str, db_url: str | None,
 
 def _networks(_ctx: click.Context, _param: click.Parameter,
               values: tuple[str, ...]) -> tuple[Network, ...]:
+    import ipaddress
+
     try:
         return tuple(ipaddress.ip_network(value, strict=False) for value in values)
     except ValueError as e:
@@ -310,7 +326,3 @@ def serve(obj: dict[str, object], port: int, events_port: int | None, db_url: st
     show_progress("hubsgen.dev.server", "hubsgen.dev.site")
     run_dev_server(load_command_settings(obj, db_url=db_url, out_dir=out_dir), "127.0.0.1", port,
                    events_port or port + 1)
-
-
-for _group in (hub, widget, member, rejected, db):
-    cli.add_command(_group)

@@ -7,9 +7,9 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -17,19 +17,24 @@ from sqlalchemy.orm import Session, selectinload
 from hubs.clock import data_now
 from hubs.db import open_engine, require_hubs, session_factory, shown
 from hubs.errors import ConfigError, DatabaseError
-from hubs.listing import PEOPLE_DIR, load_entries
+from hubs.listing import PEOPLE_DIR, Entry
 from hubs.models import Hub
 from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
-from hubsgen.build.lifeline import die_with_parent, worker_context
+from hubsgen.build.directory import refresh_directory
 from hubsgen.build.shown import ShownRecord
 from hubsgen.build.stamp import Stamp, inputs_digest
+from hubsgen.build.sweep import remove_leftovers_of
+from hubsgen.output.directory import DirectoryWriter
 from hubsgen.output.files import Output, full_disk_named
 from hubsgen.output.hubs import HubResult, HubWriter, Listed, listed_hubs
 from hubsgen.output.leftovers import remove_leftovers
 from hubsgen.output.static import publish_static
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +93,10 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
 
 def _build(session: Session, settings: Settings, out: Output, hub_names: Sequence[str],
            on_progress: Callable[[int], None], force: bool) -> BuildReport:
-    """Everything a build writes, leftovers of crashed writers gone first."""
-    report = BuildReport(removed=remove_leftovers(out))
+    """Everything a build writes, leftovers of crashed writers gone first (a build of named
+    hubs sweeps only where it writes)."""
+    report = BuildReport(removed=remove_leftovers_of(out, hub_names) if hub_names
+                         else remove_leftovers(out))
     stamp = Stamp(out)
     registry = load_widgets()
     inputs = None if hub_names else inputs_digest(session, registry, settings)
@@ -107,13 +114,18 @@ def _build(session: Session, settings: Settings, out: Output, hub_names: Sequenc
     report.unchanged += static.unchanged
     report.removed += static.removed
     job = BuildJob(settings, now, static.urls)
-    for result in _run(job, [hub.id for hub in hubs], settings.jobs):
+    for result in _run(job, [hub.id for hub in hubs], settings.jobs, registry):
         report.add(result)
         on_progress(result.hubs)
     shown = ShownRecord(stamp)
-    if not hub_names or not shown.shows(hubs):
-        report.add(HubWriter(job.renderer(registry), out).write_directory(session))
-        shown.record(load_entries(session) if hub_names else hubs)
+    writer = DirectoryWriter(job.renderer(registry), out)
+    done = (refresh_directory(session, writer, shown.layout(), hubs) if hub_names
+            else writer.write(session, sorted(Entry(*hub[1:]) for hub in hubs)))  # read once
+    if done is not None:
+        report.add(HubResult(written=done.written, unchanged=done.unchanged,
+                             removed=done.removed))
+        if done.layout is not None:
+            shown.record(done.layout)
     if not hub_names:
         report.removed += _prune_hubs(out, {hub.name for hub in hubs})
     if not report.failures:
@@ -165,15 +177,22 @@ class BuildJob:
                         self.static_urls, self.settings.live, self.settings.site_url)
 
 
-def _run(job: BuildJob, hub_ids: list[int], jobs: int) -> Iterator[HubResult]:
+def _run(job: BuildJob, hub_ids: list[int], jobs: int,
+         registry: Registry) -> Iterator[HubResult]:
+    """Each chunk's result: rendered here, with the parent's *registry*, when one process
+    does, else by a pool whose workers load the plugins afresh."""
     chunks = [hub_ids[i:i + CHUNK] for i in range(0, len(hub_ids), CHUNK)]
     if jobs == 1 or len(chunks) <= 1:
-        worker = _Worker(job)
+        worker = _Worker(job, registry)
         try:
             yield from map(worker.build_chunk, chunks)
         finally:
             worker.close()
         return
+    from concurrent.futures import ProcessPoolExecutor  # a build of a few hubs needs no pool
+
+    from hubsgen.build.lifeline import worker_context
+
     with ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=_init_worker,
                              initargs=(job, os.getpid())) as pool:
         try:
@@ -199,10 +218,10 @@ def _in_order(pool: ProcessPoolExecutor, chunks: Iterable[list[int]],
 class _Worker:
     """One process's renderer and database connection, reused for every chunk it builds."""
 
-    def __init__(self, job: BuildJob) -> None:
+    def __init__(self, job: BuildJob, registry: Registry | None = None) -> None:
         self.engine = open_engine(job.settings.db_url)
         self.sessions = session_factory(self.engine)
-        self.renderer = job.renderer()
+        self.renderer = job.renderer(registry)
         self.writer = HubWriter(self.renderer, Output(job.settings.out_dir))
 
     def build_chunk(self, hub_ids: Iterable[int]) -> HubResult:
@@ -226,6 +245,8 @@ _worker: _Worker | None = None
 
 
 def _init_worker(job: BuildJob, parent: int) -> None:
+    from hubsgen.build.lifeline import die_with_parent
+
     global _worker
     die_with_parent(parent)  # a killed build must not leave its workers writing
     _worker = _Worker(job)

@@ -1,5 +1,6 @@
-"""What the directory shows of each hub, kept in the build stamp, so a build of a few hubs (an
-admin edit) tells whether the directory must change without listing every hub.
+"""What the directory shows, kept in the build stamp as its Layout (a digest per people page),
+so a build of a few hubs (an admin edit) tells whether the directory must change, and which
+pages, from those hubs' pages alone.
 
 It is trusted only while the directory's files are the ones it was recorded with: a watch
 that rewrote them since leaves it behind, and the next build rewrites the directory and the
@@ -8,13 +9,11 @@ record whole.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Iterable
 
-from hubs.listing import PEOPLE_DIR, SEARCH_INDEX, Entry
+from hubs.listing import PEOPLE_DIR, SEARCH_INDEX
 from hubsgen.build.stamp import Stamp
-from hubsgen.output.hubs import Listed
+from hubsgen.output.directory import Layout
 
 DIRECTORY_FILES = ("index.html", SEARCH_INDEX, PEOPLE_DIR)
 """What the directory is written to; a rewrite of any replaces a file, and so changes its
@@ -27,20 +26,19 @@ class ShownRecord:
     def __init__(self, stamp: Stamp) -> None:
         self.stamp = stamp
 
-    def shows(self, hubs: Iterable[Listed]) -> bool:
-        """Whether the directory on disk shows every one of *hubs* as it is now."""
+    def layout(self) -> Layout | None:
+        """What the directory on disk shows, if it is still as recorded."""
         shown = self.stamp.read().get("shown", {})
         try:
             if shown["seal"] != self._seal():
-                return False
-            return all(shown["hubs"].get(hub.name) == _digest(hub) for hub in hubs)
-        except (KeyError, TypeError, AttributeError):
-            return False
+                return None
+            return Layout.from_json(shown["layout"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
 
-    def record(self, hubs: Iterable[Listed | Entry]) -> None:
-        """After the directory was written from *hubs*, every hub it lists."""
-        self.stamp.update(shown={"seal": self._seal(),
-                                 "hubs": {hub.name: _digest(hub) for hub in hubs}})
+    def record(self, layout: Layout) -> None:
+        """After the directory was written to show *layout*."""
+        self.stamp.update(shown={"seal": self._seal(), "layout": layout.to_json()})
 
     def _seal(self) -> list[list[int] | None]:
         """Each directory file's inode, size and modification time; None for one not there."""
@@ -53,10 +51,3 @@ class ShownRecord:
                 continue
             seal.append([stat.st_ino, stat.st_size, stat.st_mtime_ns])
         return seal
-
-
-def _digest(hub: Listed | Entry) -> str:
-    """The hub's directory entry (not its id, which the directory does not show) as a short
-    hash: the record holds one per hub."""
-    shown = repr((hub.name, hub.summary, hub.avatar, hub.archived, hub.user_hub))
-    return hashlib.blake2b(shown.encode(), digest_size=8).hexdigest()

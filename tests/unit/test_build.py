@@ -148,9 +148,10 @@ def dead_pid() -> int:
     return process.pid
 
 
-def test_every_build_removes_leftover_temp_files_anywhere_but_a_live_writers(site):
-    """Assert full, skipped and --hub builds remove temp files of dead writers at any depth,
-    and keep those of a live writer (a watcher mid-write) unless they are too old for that."""
+def test_every_build_removes_leftover_temp_files_but_a_live_writers(site):
+    """Assert full and skipped builds remove temp files of dead writers at any depth, --hub
+    builds those under their hubs' folders, and all keep those of a live writer (a watcher
+    mid-write) unless they are too old for that."""
     site.build()
     gone = dead_pid()
     first = [site.out / f".tmp-index.html.{gone}.0",
@@ -172,10 +173,13 @@ def test_every_build_removes_leftover_temp_files_anywhere_but_a_live_writers(sit
         assert not any(p.exists() for p in [*first, too_old])
         assert all(p.exists() for p in mid_write)
 
-        later = site.out / "i18n" / "widgets" / f".tmp-5.json.{gone}.2"
-        later.write_bytes(b"{")
+        later = site.out / "ralph" / "widgets" / f".tmp-5.json.{gone}.2"
+        elsewhere = site.out / "i18n" / "widgets" / f".tmp-5.json.{gone}.2"
+        for path in (later, elsewhere):
+            path.write_bytes(b"{")
         site.build("ralph")
         assert not later.exists()
+        assert elsewhere.exists(), "a --hub build walks no other hub's folder"
         assert all(p.exists() for p in mid_write)
         writer.stdin.close()
     site.build(force=True)

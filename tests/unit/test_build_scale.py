@@ -9,14 +9,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event, update
+from sqlalchemy import Engine, event, text, update
 from sqlalchemy.orm import Session
 
+from hubs.listing import load_entries
 from hubs.models import Hub, WidgetInstance
 from hubs.settings import load_settings
 from hubs.testing import add_hub, make_engine
 from hubsgen.build.run import run_build
 from hubsgen.build.stamp import STAMP_FILE
+from hubsgen.output.directory import entries_where, people_between
 from hubsgen.output.files import replace_file
 from tests.sites import Site
 
@@ -162,3 +164,91 @@ def test_the_parent_of_a_parallel_build_holds_no_hub_objects_while_workers_rende
     site.engine.dispose()
     assert report.hubs == 61 and report.failures == []
     assert len(held) > 1 and max(held) == 0
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != STAMP_FILE}
+
+
+@pytest.mark.parametrize(("hub", "values", "whole"), [
+    ("user004", {"summary": "Someone else"}, False),
+    ("user000", {"summary": 'Says "hi" ["user001","x"], in café'}, False),
+    ("user007", {"summary": "Last of all"}, False),
+    ("user004", {"archived": True, "avatar": "https://example.org/a.png"}, False),
+    ("designteam", {"summary": "Makes it pretty"}, True),
+    ("user004", {"name": "user0041"}, True),
+    ("user004", {"user_hub": False}, True),
+])
+def test_a_hub_build_leaves_the_directory_a_clean_build_would(db_url, tmp_path, monkeypatch,
+                                                             hub, values, whole):
+    """Assert a --hub build after an edit of its directory entry rewrites exactly the
+    directory files a build of every hub changes, to the same bytes, on a directory of
+    several pages whose names sort by code point (a collation ignoring '-', '_' and '.'
+    would not); reading every hub (*whole*) only when a name or a team changed."""
+    monkeypatch.setattr("hubs.listing.PAGE_SIZE", 2)
+    site = make_site(db_url, tmp_path / "build", people=8)
+    with site.session() as s:
+        for name in ("user004-x", "user004.x", "user004_x", "user0040"):
+            add_hub(s, name, user_hub=True, summary=name)
+        s.commit()
+    site.build()
+    before = site.snapshot()
+    edit(site, hub, **values)
+    with counted_statements() as statements:
+        site.build(values.get("name", hub))
+    assert any(s.startswith("SELECT hubs.name") and "WHERE" not in s
+               for s in statements) == whole
+    clean = Site(site.engine, load_settings(db_url=site.settings.db_url,
+                                            out_dir=tmp_path / "clean"))
+    clean.build()
+    built, expected = tree(site.out), tree(clean.out)
+
+    def directory(paths: set[str]) -> set[str]:
+        return {p for p in paths if p.startswith("people/") or "/" not in p}
+
+    assert directory(site.changed_since(before)) == directory(
+        {p for p in expected if before.get(p, (None,))[0] != expected[p]})
+    assert {p for p in built.keys() | expected.keys() if built.get(p) != expected.get(p)
+            and not p.startswith("user004/")} == set(), \
+        "only a renamed hub's old folder differs, which a --hub build does not prune"
+
+
+def test_a_hub_build_reads_its_page_of_the_directory_not_every_hub(sqlite_url, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.setattr("hubs.listing.PAGE_SIZE", 2)
+    site = make_site(sqlite_url, tmp_path / "build", people=8)
+    site.build()
+    edit(site, "user004", summary="Someone else")
+    with counted_statements() as statements:
+        site.build("user004")
+    assert not [s for s in statements
+                if s.startswith("SELECT hubs.") and "FROM hubs" in s and "WHERE" not in s]
+    assert "Someone else" in (site.out / "people" / "u-3.html").read_text()
+
+
+def test_the_directory_s_own_query_lists_hubs_as_load_entries_does(site):
+    with site.session() as s:
+        s.execute(text("UPDATE hubs SET name = '../escaped' WHERE name = 'user002'"))
+        s.execute(text("UPDATE hubs SET archived = 1, avatar = 'a.png' WHERE name = 'user001'"))
+        s.commit()
+        assert entries_where(s) == load_entries(s)
+        assert entries_where(s, *people_between(s, "user001", "user002")) == [
+            entry for entry in load_entries(s) if entry.name == "user001"]
+
+
+def test_a_full_build_lists_the_hubs_once(site):
+    """The directory is written from the hubs the build listed, not from a second query."""
+    with counted_statements() as statements:
+        site.build(force=True)
+    assert not [s for s in statements if s.startswith("SELECT hubs.name, hubs.summary")]
+    assert "people/u.html" in {p.relative_to(site.out).as_posix()
+                               for p in site.out.rglob("*.html")}
+
+
+def test_a_team_build_on_a_site_of_teams_reads_only_the_teams(sqlite_url, tmp_path):
+    site = make_site(sqlite_url, tmp_path / "build", people=0)
+    site.build()
+    with counted_statements() as statements:
+        site.build("designteam")
+    assert not [s for s in statements if s.startswith("SELECT hubs.name") and "WHERE" not in s]
