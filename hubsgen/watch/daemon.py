@@ -114,6 +114,16 @@ class Watcher:
                 self.faults = 0  # the database answered: the next fault starts the backoff anew
             batch.done()
             self._periodic(stop)
+        self._finish_day_turn(stop)
+
+    def _finish_day_turn(self, stop: threading.Event) -> None:
+        """A finite source ran dry in the middle of a day turn: finish it before returning,
+        unless a failure of its own stops it (the next start turns the day again)."""
+        while self.pipeline.day_moved() and not stop.is_set():
+            troubles = self.stats["periodic_failures"] + self.stats["faults"]
+            self._periodic(stop)
+            if self.stats["periodic_failures"] + self.stats["faults"] > troubles:
+                return
 
     def _periodic(self, stop: threading.Event) -> None:
         """The day turn, retries, the config poll and pruning, under the same pause as

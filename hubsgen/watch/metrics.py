@@ -58,6 +58,12 @@ class WatchMetrics:
         self.retrying = Gauge("hubsgen_retrying_widgets",
                               "Widget instances waiting to retry a failed render.",
                               registry=self.registry)
+        self.turning = Gauge("hubsgen_day_turn_pending_hubs",
+                             "Hubs whose daily widgets still show the UTC day before the data "
+                             "clock's.", registry=self.registry)
+        self.daily_day = Gauge("hubsgen_daily_widgets_day_seconds",
+                               "Start (Unix time) of the UTC day every daily widget shows.",
+                               registry=self.registry)
 
     def serve(self, address: str) -> None:
         """Expose ``/metrics`` on HOST:PORT from a background thread."""

@@ -43,6 +43,10 @@ REMEMBERED_HUBS = 1000
 """Hubs whose last written fragments stay in memory to assemble their pages: the recently
 active ones, at a few kilobytes a widget."""
 
+TURN_SLICE = 25
+"""Hubs whose daily widgets a day turn renders between two batches: the turn of a large site
+takes minutes, and messages must not wait that long."""
+
 CACHED_HUBS = 2000
 """Hubs kept loaded with their widgets and memberships between batches: every team hub of a
 10,000-user site, and the recently active people's."""
@@ -78,7 +82,10 @@ class Pipeline:
         self.indexed: dict[int, tuple[str, int]] = {}  # hub id -> (name, revision) indexed
         self.source_name = "bus"
         self.day = today(renderer.now)
-        """The data clock's day that the daily widgets' fragments show."""
+        """The data clock's day that the daily widgets' fragments show, or are turning to."""
+        self.turning: dict[int, set[int]] = {}
+        """Hub id -> its daily widgets' instances, for the hubs a day turn has yet to render."""
+        self.metrics.daily_day.set(self.day.timestamp())
 
     def load_index(self) -> None:
         """Index every hub of this shard, a chunk of hubs per session: loading all of them into
@@ -252,28 +259,44 @@ class Pipeline:
         return dirty, matched
 
     def day_moved(self) -> bool:
-        """Whether the data clock entered a UTC day the daily widgets do not show yet."""
-        return today(self.renderer.now) != self.day
+        """Whether some daily widgets do not show the data clock's UTC day yet: it entered a
+        new one, or a turn is under way."""
+        return bool(self.turning) or today(self.renderer.now) != self.day
 
     def turn_day(self) -> None:
-        """Re-render every instance of a daily widget, a chunk of hubs per session: the data
-        clock entered a new UTC day, and their windows moved whether or not a message
-        touched them."""
-        daily = sorted(name for name, widget in self.registry.widgets.items() if widget.daily)
+        """Re-render the daily widgets of the next TURN_SLICE hubs: the data clock entered a
+        new UTC day, and their windows moved whether or not a message touched them. The first
+        call of a day lists the hubs; the daemon calls again between batches until none is
+        left, so messages go on being handled while a large site turns."""
+        day = today(self.renderer.now)
+        if day != self.day:  # a new day, or another one before the last turn was done
+            self.turning = self._daily_instances()
+            self.day = day
+            log.info("The data clock entered %s: re-rendering the daily widgets of %d hubs",
+                     day.date().isoformat(), len(self.turning))
+            self.metrics.turning.set(len(self.turning))
+        hub_ids = sorted(self.turning)[:TURN_SLICE]
         with self.sessions() as session:
-            rows = session.execute(select(WidgetInstance.hub_id, WidgetInstance.id)
+            self._write(session, self._load_hubs(session, hub_ids), self.turning)
+        for hub_id in hub_ids:  # only now: a fault midway turns them again
+            del self.turning[hub_id]
+        self.metrics.turning.set(len(self.turning))
+        if not self.turning:
+            self.metrics.daily_day.set(day.timestamp())
+            log.info("Every daily widget shows %s", day.date().isoformat())
+
+    def _daily_instances(self) -> dict[int, set[int]]:
+        """The instances of daily widgets on this shard's hubs, by hub id."""
+        daily = sorted(name for name, widget in self.registry.widgets.items() if widget.daily)
+        by_hub: dict[int, set[int]] = {}
+        with self.sessions() as session:
+            rows = session.execute(select(WidgetInstance.hub_id, WidgetInstance.id, Hub.name)
+                                   .join(Hub, Hub.id == WidgetInstance.hub_id)
                                    .where(WidgetInstance.plugin.in_(daily)))
-            by_hub: dict[int, set[int]] = {}
-            for hub_id, instance_id in rows:
-                by_hub.setdefault(hub_id, set()).add(instance_id)
-        log.info("The data clock entered %s: re-rendering the daily widgets of %d hubs",
-                 today(self.renderer.now).date().isoformat(), len(by_hub))
-        hub_ids = sorted(by_hub)
-        for start in range(0, len(hub_ids), INDEX_CHUNK):
-            with self.sessions() as session:
-                self._write(session,
-                            self._load_hubs(session, hub_ids[start:start + INDEX_CHUNK]), by_hub)
-        self.day = today(self.renderer.now)  # only now: a fault midway turns it again
+            for hub_id, instance_id, name in rows:
+                if self.shard.owns(name):
+                    by_hub.setdefault(hub_id, set()).add(instance_id)
+        return by_hub
 
     def _check(self, event: Event, instance: WidgetInstance) -> bool:
         widget = self.registry.widgets[instance.plugin]

@@ -160,6 +160,41 @@ def test_a_new_utc_day_rerenders_daily_widgets_no_message_touched(sqlite_url, tm
     site.engine.dispose()
 
 
+def test_a_day_turn_lets_messages_through_between_its_slices(sqlite_url, tmp_path,
+                                                             monkeypatch):
+    """A large site's turn takes minutes: it goes a slice of hubs at a time between batches,
+    and a source that runs dry mid-turn still leaves every daily widget turned."""
+    from hubsgen.watch import pipeline
+
+    site, _ = built_with_a_meeting_today(sqlite_url, tmp_path)
+    with site.session() as s:
+        for team in ("infra", "qa", "docs"):
+            add_hub(s, team, members={"owner": ["duffy"]}, widgets=[("meetings", {})])
+            add_events(s, [messages.meeting_scheduled(
+                T0 - timedelta(days=3), "duffy", team, 8, f"{team} sync",
+                T0 + timedelta(hours=2), 60, f"#fedora-{team}", "")])
+        s.commit()
+    assert site.build().failures == []
+    monkeypatch.setattr(pipeline, "TURN_SLICE", 1)
+    calls: list[str] = []
+    for name in ("handle", "turn_day"):
+        original = getattr(pipeline.Pipeline, name)
+
+        def spy(self, *args, _name=name, _original=original):
+            calls.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(pipeline.Pipeline, name, spy)
+    replay(site, tmp_path, award(1), award(1.1, badge="second"), max_batch=1)
+    assert calls[:4] == ["handle", "turn_day", "handle", "turn_day"]
+    assert calls.count("turn_day") == 4, "one hub per slice, the last after the source ran dry"
+    for team in ("designteam", "infra", "qa", "docs"):
+        assert " sync" not in site.fragment(team, widget_id(site, team, "meetings"))["html"]
+    assert "Icon review" not in site.fragment("designteam",
+                                              widget_id(site, "designteam", "meetings"))["html"]
+    site.engine.dispose()
+
+
 def test_the_awarded_users_own_hub_is_written_before_their_teams(sqlite_url, tmp_path, caplog):
     engine = make_engine(sqlite_url)
     with Session(engine) as s:  # the team first, so its hub's id comes before the user's
