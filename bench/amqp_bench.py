@@ -41,6 +41,7 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Sibling scripts, not a package; the project's test helpers for a private vhost and schema.
 from bus_mix import MIX, TOPIC_PREFIX, Mix, team_attendees  # noqa: E402
+from current import make_current  # noqa: E402
 from store import StoreSpec, copy_store, write_store  # noqa: E402
 from watch_bench import badge_fragments, free_port, scrape  # noqa: E402
 
@@ -297,6 +298,7 @@ def run_amqp_bench(spec: StoreSpec, messages: int, profile: bool = False,
             pg_url = stack.enter_context(postgres_copy(spec))
             urls = {"SQLite": sqlite_url, "PostgreSQL": pg_url}
             for database, url in urls.items():  # once each; every setup starts from a copy
+                make_current(url)
                 hubsgen("build", "--db", url, "--out", str(root / f"built-{database}"),
                         "--jobs", "2", cwd=root)
             for database, workers in [*SETUPS, *[("SQLite", 0)] * profile]:

@@ -43,6 +43,7 @@ import zmq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # Sibling scripts, not a package.
 from bus_mix import MIX_TEXT, Mix, award, team_attendees  # noqa: E402
+from current import make_current  # noqa: E402
 from procmem import PeakMemory  # noqa: E402
 from store import StoreSpec, copy_store  # noqa: E402
 
@@ -99,8 +100,10 @@ def wait_handled(metrics_url: str, received: float, poll: float = 0.02) -> float
         time.sleep(poll)
 
 
-def wait_ready(pub: zmq.Socket, fragments: dict[str, Path]) -> None:
-    """Publish probes until one lands: ZeroMQ drops what is sent before the subscriber joins."""
+def wait_ready(pub: zmq.Socket, fragments: dict[str, Path], metrics_url: str) -> None:
+    """Publish probes until one lands (ZeroMQ drops what is sent before the subscriber
+    joins), then wait for the day turn it may start: a store whose newest message is days old
+    moves the data clock to today, and every daily widget is turned, slice by slice."""
     user, path = next(iter(fragments.items()))
     deadline = time.monotonic() + 120
     n = 0
@@ -111,9 +114,20 @@ def wait_ready(pub: zmq.Socket, fragments: dict[str, Path]) -> None:
         probe_deadline = time.monotonic() + 1.0
         while time.monotonic() < probe_deadline:
             if changed(path, before):
+                wait_turned(metrics_url)
                 return
             time.sleep(0.005)
     raise RuntimeError("the watcher never received a probe")
+
+
+def wait_turned(metrics_url: str) -> None:
+    """Wait until every daily widget shows today (UTC), the probes' day."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    deadline = time.monotonic() + 1800
+    while scrape(metrics_url).get("hubsgen_daily_widgets_day_seconds", 0) < today:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the watcher did not turn the day within 30 minutes")
+        time.sleep(0.5)
 
 
 def measure_latency(pub: zmq.Socket, fragments: dict[str, Path], count: int,
@@ -252,6 +266,7 @@ def build_site(work: Path, users: int, groups: int, store: StoreSpec | None = No
         subprocess.run([str(BIN / "python"), str(ROOT / "populate.py"), "--db", url,
                         "--users", str(users), "--groups", str(groups), "--seed", "1"],
                        cwd=work, check=True, capture_output=True)
+    make_current(url)
     subprocess.run([str(BIN / "hubsgen"), "build", "--db", url, "--jobs", "2"],
                    cwd=work, check=True, capture_output=True)
     return url
@@ -296,7 +311,7 @@ def run_watch_bench(users: int, groups: int = 50, messages: int = 1000, rate: fl
         fragments = badge_fragments(root / "bench.db", root / "build")
         mix = Mix(list(fragments), team_attendees(root / "bench.db"), seed=11)
         with watching(root, url) as (pub, metrics_url, pid), PeakMemory(pid) as memory:
-            wait_ready(pub, fragments)
+            wait_ready(pub, fragments, metrics_url)
             latencies = measure_latency(pub, fragments, messages, rate)
             handled, kept_up = measure_sustained(pub, mix, sustained_rate, sustained_seconds,
                                                  metrics_url)
