@@ -121,10 +121,11 @@ def wait_ready(pub: zmq.Socket, fragments: dict[str, Path], metrics_url: str) ->
 
 
 def wait_turned(metrics_url: str) -> None:
-    """Wait until every daily widget shows today (UTC), the probes' day."""
+    """Wait until every daily widget shows today (UTC), the probes' day; a release that does
+    not say which day they show is not waited for."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
     deadline = time.monotonic() + 1800
-    while scrape(metrics_url).get("hubsgen_daily_widgets_day_seconds", 0) < today:
+    while scrape(metrics_url).get("hubsgen_daily_widgets_day_seconds", today) < today:
         if time.monotonic() > deadline:
             raise RuntimeError("the watcher did not turn the day within 30 minutes")
         time.sleep(0.5)
