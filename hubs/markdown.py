@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 ALLOWED_TAGS = frozenset(
     {"a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "h5", "h6", "hr",
@@ -17,6 +20,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}
 
 @functools.cache
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # here: most hubs render no Markdown, and builds of one
+                                        # hub start faster without it
     # Raw HTML is allowed through the parser (the original sticky notes held HTML) and then
     # sanitised, so only the tags above survive.
     return MarkdownIt("commonmark", {"html": True, "linkify": False}).enable("table")

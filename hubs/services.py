@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from typing import TYPE_CHECKING, Any
 
 from hubs.errors import ServiceError
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +49,8 @@ class Services:
         """GET ``path`` from *service* and decode its JSON; raise ServiceError naming the URL."""
         if not self.enabled:
             raise ServiceError(f"web services are switched off; {service} was asked for {path}")
+        import requests  # here, not at the top: off by default, and a tenth of a --hub build
+
         url = self.settings.urls[service].rstrip("/") + "/" + path.lstrip("/")
         try:
             response = self._http().get(url, params=params, timeout=self.settings.timeout)
@@ -62,6 +63,10 @@ class Services:
             raise ServiceError(f"{service}: GET {url} did not return JSON") from e
 
     def _http(self) -> requests.Session:
+        import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
         if self._session is None:
             retry = Retry(
                 total=self.settings.retries,

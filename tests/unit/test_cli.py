@@ -144,3 +144,21 @@ def test_help_loads_no_database_layer_nor_web_client():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True)
     assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
+def test_a_build_with_web_services_off_loads_no_web_client(tmp_path):
+    """Web services are off by default, so a build never needs requests: loading it was a
+    tenth of a one-hub build's start-up."""
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'hubs.db'}"
+    subprocess.run([sys.executable, "populate.py", "--db", db], check=True, capture_output=True,
+                   cwd=Path(__file__).resolve().parents[2])
+    script = ("import sys; from hubsgen.cli import cli\n"
+              f"try: cli(['build', '--db', {db!r}, '--out', {str(tmp_path / 'build')!r}])\n"
+              "except SystemExit as e: assert not e.code, e.code\n"
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'requests', 'urllib3'}))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr
