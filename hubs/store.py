@@ -283,9 +283,9 @@ def newest_per_hub(connection: Connection, hub_ids: Collection[int], until: date
         for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": sorted(tags)}):
             tags[message_id].append((kind, name))
     newest: dict[int, list[StoredMessage]] = {hub_id: [] for hub_id in hub_ids}
-    for hub_id, message_id, *values in rows:
-        message = StoredMessage(message_id, *values)
-        newest[hub_id].append(dataclasses.replace(message, tags=tuple(tags[message_id])))
+    for hub_id, *columns in rows:  # the fields before tags, in order
+        message = StoredMessage(*columns, tags=tuple(tags[columns[0]]))  # type: ignore[misc]
+        newest[hub_id].append(message)
     return newest
 
 
