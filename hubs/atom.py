@@ -55,17 +55,17 @@ def render_feed(hub: Hub, messages: Sequence[StoredMessage], site_url: str) -> b
     host = urlsplit(site_url).hostname or "localhost"
     page = f"{site_url}{quote(hub.name)}/"
     lines = [_DECLARATION, f'<feed xmlns="{ATOM_NS}">',
-             _text("  ", "id", f"tag:{host},{_day(hub.created)}:hub/{quote(hub.name)}"),
-             _text("  ", "title", f"{hub.name} · Fedora Hubs")]
+             _element("  ", "id", f"tag:{host},{_day(hub.created)}:hub/{quote(hub.name)}"),
+             _element("  ", "title", f"{hub.name} · Fedora Hubs")]
     if hub.summary:
-        lines.append(_text("  ", "subtitle", hub.summary))
+        lines.append(_element("  ", "subtitle", hub.summary))
     newest = messages[0].timestamp if messages else hub.created
-    lines += [_text("  ", "updated", _rfc3339(newest)),
-              _empty("  ", "link", rel="self", type="application/atom+xml",
-                     href=page + FEED_FILE),
-              _empty("  ", "link", rel="alternate", type="text/html", href=page),
+    lines += [_element("  ", "updated", _rfc3339(newest)),
+              f'  <link rel="self" type="application/atom+xml"'
+              f'{_attribute("href", page + FEED_FILE)} />',
+              f'  <link rel="alternate" type="text/html"{_attribute("href", page)} />',
               *_person("  ", "author", hub.name),  # for entries naming nobody
-              _text("  ", "generator", "hubsgen")]
+              _element("  ", "generator", "hubsgen")]
     lines += (_entry(message, host) for message in messages)
     lines.append("</feed>\n")
     return "\n".join(lines).encode()
@@ -73,45 +73,41 @@ def render_feed(hub: Hub, messages: Sequence[StoredMessage], site_url: str) -> b
 
 def _entry(message: StoredMessage, host: str) -> str:
     title = message.summary or message.topic
+    updated = _rfc3339(message.timestamp)
     lines = ["  <entry>",
-             _text("    ", "id", f"tag:{host},{_day(message.timestamp)}:msg/"
-                                  f"{quote(message.msg_id, safe='')}"),
-             _text("    ", "title", title),
-             _text("    ", "updated", _rfc3339(message.timestamp))]
+             _element("    ", "id", f"tag:{host},{updated[:10]}:msg/"
+                                     f"{quote(message.msg_id, safe='')}"),
+             _element("    ", "title", title),
+             _element("    ", "updated", updated)]
     people = message.names(TagKind.USER)
     role = "author" if len(people) == 1 else "contributor"
     for username in people:  # the one person named did it; of several, we cannot tell who
         lines += _person("    ", role, username)
-    lines.append(_empty("    ", "category", term=message.category))
+    lines.append(f"    <category{_attribute('term', message.category)} />")
     link = link_or_nothing(message.link)
     if link:
-        lines.append(_empty("    ", "link", rel="alternate", href=link))
+        lines.append(f'    <link rel="alternate"{_attribute("href", link)} />')
     else:  # an entry needs an alternate link or content (RFC 4287, 4.1.1)
-        lines.append(_text("    ", "content", title, type="text"))
+        lines.append(_element("    ", "content", title, ' type="text"'))
     lines.append("  </entry>")
     return "\n".join(lines)
 
 
 def _person(indent: str, role: str, name: str) -> list[str]:
-    return [f"{indent}<{role}>", _text(indent + "  ", "name", name), f"{indent}</{role}>"]
+    return [f"{indent}<{role}>", _element(indent + "  ", "name", name), f"{indent}</{role}>"]
 
 
-def _text(indent: str, tag: str, text: str, **attributes: str) -> str:
-    """One line holding an element and its text; an element whose text is empty is written
-    `<tag />`, as ElementTree wrote it."""
+def _element(indent: str, tag: str, text: str, attributes: str = "") -> str:
+    """One line holding an element, its *attributes* (as _attribute writes them) and its
+    text; an element whose text is empty is written `<tag />`, as ElementTree wrote it."""
     content = escape(_clean(text))
     if not content:
-        return _empty(indent, tag, **attributes)
-    return f"{indent}<{tag}{_attributes(attributes)}>{content}</{tag}>"
+        return f"{indent}<{tag}{attributes} />"
+    return f"{indent}<{tag}{attributes}>{content}</{tag}>"
 
 
-def _empty(indent: str, tag: str, **attributes: str) -> str:
-    return f"{indent}<{tag}{_attributes(attributes)} />"
-
-
-def _attributes(attributes: dict[str, str]) -> str:
-    return "".join(f' {name}="{escape(_clean(value), _ATTRIBUTE_ENTITIES)}"'
-                   for name, value in attributes.items())
+def _attribute(name: str, value: str) -> str:
+    return f' {name}="{escape(_clean(value), _ATTRIBUTE_ENTITIES)}"'
 
 
 def _clean(text: str) -> str:
