@@ -130,13 +130,18 @@ class Concerning:
 
 
 @functools.cache
-def concerning_ids(kinds: tuple[TagKind, ...]) -> Select[int]:
-    """Ids of messages tagged with any of the names of a Concerning of these *kinds*."""
+def concerning_ids(kinds: tuple[TagKind, ...], since: bool = False,
+                   until: bool = False) -> Select[int]:
+    """Ids of messages tagged with any of the names of a Concerning of these *kinds*; with
+    *since* or *until*, only those whose tags' times (their messages') are in the window of
+    the bound ``since``/``until``, which the (kind, name, timestamp) index reads alone."""
     if not kinds:
         return select(MessageTag.message_id).where(false())
+    window = ([MessageTag.timestamp >= bindparam("since")] if since else []) + (
+        [MessageTag.timestamp <= bindparam("until")] if until else [])
     return select(MessageTag.message_id).where(or_(*(
         and_(MessageTag.kind == kind.value,
-             MessageTag.name.in_(bindparam(_names_key(kind), expanding=True)))
+             MessageTag.name.in_(bindparam(_names_key(kind), expanding=True)), *window)
         for kind in kinds)))
 
 
@@ -203,8 +208,9 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
 @functools.cache
 def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until: bool,
                     limit: bool, newest_first: bool) -> Select[Any]:
-    """One statement per shape of find_messages call."""
-    query = select(*_MESSAGE_COLUMNS).where(Message.id.in_(concerning_ids(kinds)))
+    """One statement per shape of find_messages call. The time window narrows the tags read
+    too: updates_ready's 60 days then cost SQLite a fifth of reading every tag of its people."""
+    query = select(*_MESSAGE_COLUMNS).where(Message.id.in_(concerning_ids(kinds, since, until)))
     if topics:
         query = query.where(Message.topic.in_(bindparam("topics", expanding=True)))
     if since:

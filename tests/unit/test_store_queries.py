@@ -1,8 +1,10 @@
-"""newest_per_hub gives each hub what find_messages gives it alone, ties in time and all.
+"""The store's shortcuts give what the plain reading gives, ties in time and all.
 
-It reads only each tag's own newest messages before ranking a hub's: Hypothesis stores messages
-on few distinct times (so many tie) about a team's members, its group and a user hub's user, and
-every hub's answer must equal the newest *limit* find_messages returns for the same names.
+newest_per_hub reads only each tag's own newest messages before ranking a hub's, and
+find_messages reads only the tags in its time window. Hypothesis stores messages on few
+distinct times (so many tie) about a team's members, its group and a user hub's user: every
+hub's newest must equal the newest *limit* find_messages returns for the same names, and a
+window must hold what filtering all of them by time and topic in Python keeps.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hubs.store import find_messages, hub_people, newest_per_hub
 from hubs.testing import T0, add_events, add_hub, make_engine
 
 PEOPLE = ["ralph", "decause", "duffy"]
+TOPICS = ["wiki.article.edit", "fedbadges.badge.award"]
 
 
 @st.composite
@@ -29,7 +32,7 @@ def stored_events(draw: st.DrawFn) -> list[Event]:
     events = []
     for number in range(draw(st.integers(0, 30))):
         events.append(Event(
-            msg_id=f"m-{number}", topic="wiki.article.edit", body={},
+            msg_id=f"m-{number}", topic=draw(st.sampled_from(TOPICS)), body={},
             timestamp=T0 - timedelta(hours=draw(st.integers(0, 6))),
             usernames=frozenset(draw(st.sets(st.sampled_from(PEOPLE), max_size=2))),
             groups=frozenset(draw(st.sets(st.just("designteam"), max_size=1))),
@@ -64,6 +67,30 @@ def test_each_hub_gets_the_newest_find_messages_finds_for_it(hubs_engine: Engine
                                       until=until, limit=limit, with_tags=True)
                 assert [(m.msg_id, sorted(m.tags or ())) for m in newest[hub.id]] == [
                     (m.msg_id, sorted(m.tags or ())) for m in alone]
+            session.rollback()
+
+    check()
+
+
+def test_a_time_window_finds_what_filtering_everything_finds(hubs_engine: Engine) -> None:
+    @settings(max_examples=80, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(stored_events(), st.sets(st.sampled_from(PEOPLE), min_size=1),
+           st.sets(st.sampled_from(TOPICS)), st.none() | st.integers(0, 7),
+           st.none() | st.integers(0, 7))
+    def check(events: list[Event], people: set[str], topics: set[str],
+              since_hours: int | None, until_hours: int | None) -> None:
+        since = None if since_hours is None else T0 - timedelta(hours=since_hours)
+        until = None if until_hours is None else T0 - timedelta(hours=until_hours)
+        with Session(hubs_engine) as session:
+            add_events(session, events)
+            every = find_messages(session, usernames=people, groups=["designteam"])
+            kept = [m.msg_id for m in every if (since is None or m.timestamp >= since)
+                    and (until is None or m.timestamp <= until)
+                    and (not topics or m.topic in topics)]
+            found = find_messages(session, usernames=people, groups=["designteam"],
+                                  topics=topics, since=since, until=until)
+            assert [m.msg_id for m in found] == kept
             session.rollback()
 
     check()
