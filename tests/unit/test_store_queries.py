@@ -10,6 +10,7 @@ window must hold what filtering all of them by time and topic in Python keeps.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -32,7 +33,7 @@ def stored_events(draw: st.DrawFn) -> list[Event]:
     events = []
     for number in range(draw(st.integers(0, 30))):
         events.append(Event(
-            msg_id=f"m-{number}", topic=draw(st.sampled_from(TOPICS)), body={},
+            msg_id=f"m-{number}", topic=draw(st.sampled_from(TOPICS)), body={"n": number},
             timestamp=T0 - timedelta(hours=draw(st.integers(0, 6))),
             usernames=frozenset(draw(st.sets(st.sampled_from(PEOPLE), max_size=2))),
             groups=frozenset(draw(st.sets(st.just("designteam"), max_size=1))),
@@ -60,13 +61,16 @@ def test_each_hub_gets_the_newest_find_messages_finds_for_it(hubs_engine: Engine
         with Session(hubs_engine) as session:
             add_events(session, events)
             hubs = list(session.scalars(select(Hub)))
-            newest = newest_per_hub(session.connection(), {hub.id for hub in hubs}, until, limit)
+            ids = {hub.id for hub in hubs}
+            newest = newest_per_hub(session.connection(), ids, until, limit)
+            bodiless = newest_per_hub(session.connection(), ids, until, limit, with_bodies=False)
             for hub in hubs:
                 groups = [] if hub.user_hub else [hub.name]
                 alone = find_messages(session, usernames=hub_people(hub), groups=groups,
                                       until=until, limit=limit, with_tags=True)
-                assert [(m.msg_id, sorted(m.tags or ())) for m in newest[hub.id]] == [
-                    (m.msg_id, sorted(m.tags or ())) for m in alone]
+                assert [(m.msg_id, m.body, sorted(m.tags or ())) for m in newest[hub.id]] == [
+                    (m.msg_id, m.body, sorted(m.tags or ())) for m in alone]
+                assert bodiless[hub.id] == [replace(m, body={}) for m in newest[hub.id]]
             session.rollback()
 
     check()
