@@ -202,9 +202,10 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
         return [StoredMessage(*row) for row in rows]
     tags: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
     if tags:
-        for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": list(tags)}):
+        for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": list(tags)}).all():
             tags[message_id].append((kind, name))
-    return [StoredMessage(**row._mapping, tags=tuple(tags[row.id])) for row in rows]
+    # The columns are the fields before tags, in order.
+    return [StoredMessage(*row, tags=tuple(tags[row[0]])) for row in rows]  # type: ignore[misc]
 
 
 @functools.cache
