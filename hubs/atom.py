@@ -111,11 +111,14 @@ def _attribute(name: str, value: str) -> str:
 
 
 def _clean(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    """*text* without what XML forbids; printable text holds none of it (and is most text)."""
+    return text if text.isprintable() else _NOT_XML.sub("", text)
 
 
 def _utc(when: datetime) -> datetime:
     """SQLite hands back naive times; the store holds UTC."""
+    if when.tzinfo is UTC:  # as the store hands them back
+        return when
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
