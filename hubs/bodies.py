@@ -30,13 +30,15 @@ def field(body: Any, path: str, kind: type | tuple[type, ...], default: Any = MI
     path is absent or null. A number is never a bool here, though Python says it is."""
     value: Any = body
     for key in path.split("."):
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise BodyError(f"'{path}' is missing: {kind_of(value)} has no field '{key}'")
         value = value.get(key)
         if value is None:
             if default is MISSING:
                 raise BodyError(f"'{path}' is missing")
             return default
+    if type(value) is kind or (kind is Mapping and type(value) is dict):
+        return value  # what decoded JSON nearly always holds, told without isinstance's ABCs
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
         raise BodyError(f"'{path}' is {kind_of(value)}, not {kinds_named(kinds)}")

@@ -48,11 +48,15 @@ class Fragment:
     error: str | None = None
     data_json: str = field(default="", compare=False, repr=False)
     """`data` as JSON, kept from rendering: serialising it again was a tenth of a refresh."""
+    html_json: str = field(default="", compare=False, repr=False)
+    """`html` as JSON, kept from hashing the version: the HTML is most of a fragment file."""
 
     def to_json(self) -> bytes:
-        """What _dumps makes of the document (keys sorted), with the data serialised once."""
+        """What _dumps makes of the document (keys sorted), with the data and the HTML
+        serialised once."""
         return (f'{{"data":{self._data_json()},"error":{_dumps(self.error)},'
-                f'"html":{_dumps(self.html)},"hub":{_dumps(self.hub)},"id":{self.id},'
+                f'"html":{self.html_json or _dumps(self.html)},"hub":{_dumps(self.hub)},'
+                f'"id":{self.id},'
                 f'"plugin":{_dumps(self.plugin)},"version":{_dumps(self.version)}}}\n').encode()
 
     def _data_json(self) -> str:
@@ -110,10 +114,12 @@ NO_VERSIONS = Versions(0, {})
 """Before a hub's first build."""
 
 
-def version_of(html: str, data_json: str, error: str | None) -> str:
+def version_of(html: str, data_json: str, error: str | None, html_json: str = "") -> str:
     """A content hash of what a widget shows, so clients refetch only on real change: of
-    `{"data", "error", "html"}` as _dumps writes it, the data already serialised."""
-    document = f'{{"data":{data_json},"error":{_dumps(error)},"html":{_dumps(html)}}}'
+    `{"data", "error", "html"}` as _dumps writes it, the data already serialised (and the
+    HTML too, if *html_json* is given)."""
+    document = (f'{{"data":{data_json},"error":{_dumps(error)},'
+                f'"html":{html_json or _dumps(html)}}}')
     return hashlib.sha256(document.encode()).hexdigest()[:16]
 
 
@@ -259,8 +265,10 @@ class Renderer:
             raise
         except Exception as e:  # noqa: BLE001 - blamed on this instance alone
             return _widget_error(instance, e)
+        html_json = _dumps(html)
         return Fragment(instance.id, instance.hub.name, instance.plugin, instance.column,
-                        version_of(html, data_json, None), html, data, data_json=data_json)
+                        version_of(html, data_json, None, html_json), html, data,
+                        data_json=data_json, html_json=html_json)
 
     def _template(self, name: str) -> jinja2.Template:
         """Compiled once per renderer, unless templates reload on edit (the dev server):

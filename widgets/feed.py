@@ -16,13 +16,19 @@ def feed_many(ctx: BulkContext, batch: Sequence[ConfiguredInstance]) -> dict[int
     query (and one for the tags) for the whole chunk, shared with the hubs' Atom feeds."""
     limit = max(item.config["limit"] for item in batch)
     newest = newest_of_chunk(ctx, {item.hub.id for item in batch}, limit)
-    return {item.id: {"messages": [_item(m) for m in newest[item.hub.id][:item.config["limit"]]]}
+    icons: dict[str, str] = {}  # a service's icon is on every message it sends
+    return {item.id: {"messages": [_item(m, icons)
+                                   for m in newest[item.hub.id][:item.config["limit"]]]}
             for item in batch}
 
 
-def _item(message: StoredMessage) -> dict[str, Any]:
+def _item(message: StoredMessage, icons: dict[str, str]) -> dict[str, Any]:
+    """*message*'s view with its links checked; *icons* holds the icons checked so far."""
     view = message_view(message)
-    return view | {"link": link_or_nothing(view["link"]), "icon": link_or_nothing(view["icon"])}
+    icon = icons.get(view["icon"])
+    if icon is None:
+        icon = icons[view["icon"]] = link_or_nothing(view["icon"])
+    return view | {"link": link_or_nothing(view["link"]), "icon": icon}
 
 
 WIDGET = Widget(

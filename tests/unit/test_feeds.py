@@ -141,3 +141,20 @@ def test_feeds_use_the_configured_site_url(watched_site):
     assert feed.feed.links[0].href == "https://hubs.example.org/designteam/feed.atom"
     assert feed.entries[0].id.startswith("tag:hubs.example.org,")
 
+
+
+def test_a_feed_is_laid_out_as_elementtree_lays_it_out():
+    """Feeds are built as text; their bytes stay those ElementTree's indent() and tostring()
+    wrote before, so no reader sees every entry change at once."""
+    hub = Hub(name="designteam", summary="<b>Design</b> & co", created=T0)
+    untitled = StoredMessage(2, "2026-x", "", "", T0, {}, "", "", "", ())
+    messages = [hostile('<a href="x">"quoted" & \'single\'</a> ]]>',
+                        link='https://example.org/?a=1&b="2"&c=<3>'),
+                hostile("one person", msg_id="2026-y"), untitled]
+    payload = render_feed(hub, messages, "https://hubs.example.org/")
+    root = ET.fromstring(payload)
+    for element in root.iter():
+        element.tag = element.tag.removeprefix(ATOM)
+    root.set("xmlns", ATOM[1:-1])
+    ET.indent(root)
+    assert ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n" == payload

@@ -19,11 +19,15 @@ def canonical(value: object) -> str:
 DATA = {"b": [1, "ünïcode", {"z": None, "a": 2.5}], "a": "quote \" and <tag>"}
 
 
+HTML = "<p>é \"x\"</p>"
+
+
 @pytest.mark.parametrize("error", [None, "widget ralph/7 (feed): RuntimeError: down"])
-@pytest.mark.parametrize("data_json", ["", canonical(DATA)], ids=["read back", "rendered"])
-def test_fragment_json_is_the_whole_document_serialised(error, data_json):
-    fragment = Fragment(7, "ralph", "feed", "main", "0123456789abcdef", "<p>é \"x\"</p>",
-                        DATA, error, data_json=data_json)
+@pytest.mark.parametrize("data_json, html_json", [("", ""), (canonical(DATA), canonical(HTML))],
+                         ids=["read back", "rendered"])
+def test_fragment_json_is_the_whole_document_serialised(error, data_json, html_json):
+    fragment = Fragment(7, "ralph", "feed", "main", "0123456789abcdef", HTML,
+                        DATA, error, data_json=data_json, html_json=html_json)
     document = {"id": 7, "hub": "ralph", "plugin": "feed", "version": "0123456789abcdef",
                 "html": "<p>é \"x\"</p>", "data": DATA, "error": error}
     assert fragment.to_json() == canonical(document).encode() + b"\n"
@@ -35,4 +39,5 @@ def test_version_hashes_what_the_widget_shows():
     expected = hashlib.sha256(canonical({"html": html, "data": DATA, "error": None})
                               .encode()).hexdigest()[:16]
     assert version_of(html, canonical(DATA), None) == expected
+    assert version_of(html, canonical(DATA), None, canonical(html)) == expected
     assert version_of(html, canonical(DATA), "failed") != expected
