@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -74,9 +75,16 @@ class Fragment:
 
     def stale(self, error: str) -> Fragment:
         """This last good fragment, kept but marked with the error that stopped its refresh."""
+        data_json = self._data_json()
         return Fragment(self.id, self.hub, self.plugin, self.column,
-                        version_of(self.html, self._data_json(), error), self.html, self.data,
-                        error)
+                        version_of(self.html, data_json, error), self.html, self.data, error,
+                        data_json=data_json)
+
+    def for_memory(self) -> Fragment:
+        """This fragment as a writer keeps it between batches, to assemble pages and make
+        stale copies: its data as JSON only (`data` is left empty), and no HTML as JSON.
+        The parsed data of a thousand hubs' widgets was most of a watcher's memory."""
+        return dataclasses.replace(self, data={}, data_json=self._data_json(), html_json="")
 
 
 @dataclass(frozen=True)

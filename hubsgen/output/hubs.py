@@ -172,7 +172,7 @@ class HubWriter:
     def _keep(self, hub: str, fragments: list[Fragment]) -> None:
         if not self.remember:
             return
-        self.remembered[hub] = {fragment.id: fragment for fragment in fragments}
+        self.remembered[hub] = {fragment.id: fragment.for_memory() for fragment in fragments}
         self.remembered.move_to_end(hub)
         while len(self.remembered) > self.remember:
             self.remembered.popitem(last=False)

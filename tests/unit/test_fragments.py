@@ -41,3 +41,13 @@ def test_version_hashes_what_the_widget_shows():
     assert version_of(html, canonical(DATA), None) == expected
     assert version_of(html, canonical(DATA), None, canonical(html)) == expected
     assert version_of(html, canonical(DATA), "failed") != expected
+
+
+def test_a_fragment_kept_in_memory_writes_the_same_file_and_stale_copy():
+    fragment = Fragment(7, "ralph", "feed", "main", "0123456789abcdef", HTML, DATA, None,
+                        data_json=canonical(DATA), html_json=canonical(HTML))
+    kept = fragment.for_memory()
+    assert (kept.data, kept.html_json) == ({}, "")
+    assert kept.to_json() == fragment.to_json()
+    assert kept.stale("down").to_json() == fragment.stale("down").to_json()
+    assert json.loads(kept.stale("down").to_json())["data"] == DATA
