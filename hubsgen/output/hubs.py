@@ -63,13 +63,17 @@ class Listed(NamedTuple):
 
 LISTED_COLUMNS = (Hub.id, Hub.name, Hub.summary, Hub.avatar, Hub.archived, Hub.user_hub)
 
+STREAMED = 2000
+"""Rows fetched at a time when listing hubs: buffering all 100,000 rows before making their
+Listed tuples was a fifth of a build parent's peak memory."""
+
 
 def listed_hubs(session: Session, invalid: list[str],
                 names: Collection[str] | None = None) -> list[Listed]:
     """Hubs whose names are safe as directories (those named in *names*, or all), by name,
     in one query of the columns the directory shows; an error for each other hub is added to
     *invalid*: the database may have been edited by hand."""
-    query = select(*LISTED_COLUMNS).order_by(Hub.name)
+    query = select(*LISTED_COLUMNS).order_by(Hub.name).execution_options(yield_per=STREAMED)
     if names is not None:
         query = query.where(Hub.name.in_(list(names)))
     listed = []
