@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from hubs.models import Hub, HubCount, Membership, Message, Role, TagKind
+from hubs.models import Hub, HubCount, Membership, Message, MessageTag, Role, TagKind
 from hubs.store import StoredMessage, hub_messages
 
 CHUNK = 500
@@ -129,11 +129,16 @@ def _refill(within_day: bool = False) -> Insert:
 
 
 def _grouped(within_day: bool) -> Select[Any]:
-    hits = hub_messages().subquery("hits")
+    """Within a day, the tags' own times narrow what is read, through the (kind, name,
+    timestamp) index: filtering on the messages' times read every tag of every hub's people
+    first, 20 seconds at 10,000 users for each hourly pruning."""
+    messages = hub_messages()
+    if within_day:
+        messages = messages.where(
+            MessageTag.timestamp >= bindparam("since", type_=MessageTag.timestamp.type),
+            MessageTag.timestamp < bindparam("until", type_=MessageTag.timestamp.type))
+    hits = messages.subquery("hits")
     day = func.date(Message.timestamp, type_=Date)  # UTC: the store keeps naive UTC times
     query = (select(hits.c.hub_id, day, Message.category, func.count())
              .select_from(hits.join(Message, Message.id == hits.c.message_id)))
-    if within_day:
-        query = query.where(Message.timestamp >= bindparam("since", type_=Message.timestamp.type),
-                            Message.timestamp < bindparam("until", type_=Message.timestamp.type))
     return query.group_by(hits.c.hub_id, day, Message.category)
