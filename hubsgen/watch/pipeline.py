@@ -128,8 +128,9 @@ class Pipeline:
 
     def handle(self, batch: Batch) -> None:
         """Quarantine what cannot be handled, store and apply the rest, rewrite their files."""
-        self.stats["received"] += len(batch.messages) + len(batch.rejected)
+        # The backlog first: a scrape that sees these messages received sees them pending.
         self.metrics.backlog.set(len(batch.messages))
+        self.stats["received"] += len(batch.messages) + len(batch.rejected)
         refused = [(rejected, "decode") for rejected in batch.rejected]
         admitted: list[tuple[RawMessage, Event]] = []
         for raw in batch.messages:
