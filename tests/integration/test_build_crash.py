@@ -77,14 +77,18 @@ def test_sigkilled_parallel_builds_leave_no_process_and_the_next_build_is_clean(
     out = tmp_path / "build"
     command = [str(HUBSGEN), "build", "--db", db_url, "--out", str(out), "--jobs", str(JOBS),
                "--force"]
+    subprocess.run(command, check=True, capture_output=True)
+    started = time.monotonic()  # a build over a whole tree, the quickest the killed ones can be
+    subprocess.run(command, check=True, capture_output=True)
+    lasts = time.monotonic() - started  # kills are timed by how fast builds are here, now
     rng = random.Random(20261102)
     with_workers = 0
     for kill in range(KILLS):
         build = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         try:
-            # At a random point of a build of some seconds: in start-up, rendering or writing.
-            time.sleep(rng.uniform(0.3, 4.0))
+            # At a random point of the build: in start-up, rendering or writing.
+            time.sleep(rng.uniform(0.1, 0.75) * lasts)
             assert build.poll() is None, f"kill {kill}: the build ended before its kill"
             with_workers += len(live_members(build.pid)) - 1 >= JOBS
             build.kill()
