@@ -1,15 +1,21 @@
-"""Whom a per-person widget is about: its ``username`` argument, else a user hub's own user."""
+"""Whom a per-person widget is about (its ``username`` argument, else a user hub's own user),
+and what that person has, read for a whole chunk."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from hubs.clock import today
 from hubs.errors import ConfigError
-from hubs.models import User, WidgetInstance
-from hubs.widget import BulkContext
+from hubs.models import TagKind, User, WidgetInstance
+from hubs.store import StoredMessage, find_messages, messages_tagged
+from hubs.widget import BulkContext, ConfiguredInstance
+
+Items = list[dict[str, Any]]
 
 
 def known_subject(instance: WidgetInstance, config: Mapping[str, Any]) -> str | None:
@@ -47,3 +53,21 @@ def users_named(connection: Connection, names: list[str]) -> dict[str, Row[Any]]
 def known_users(ctx: BulkContext, names: Iterable[str]) -> dict[str, Row[Any]]:
     """Users by name, each read once per chunk whichever widget asks first."""
     return ctx.lookup("user", names, users_named)
+
+
+def per_person(ctx: BulkContext, batch: Sequence[ConfiguredInstance], *,
+               topics: Collection[str], lookback: timedelta,
+               from_service: Callable[[BulkContext, str], Items],
+               from_store: Callable[[Sequence[StoredMessage], str], Items]
+               ) -> dict[int, tuple[str, Items]]:
+    """Each instance's person and what *from_service* (web services on: a call per person) or
+    *from_store* makes of them: the store's messages of *topics* since *lookback* before the
+    data clock's day, read for every person of the chunk in one query (and one for tags)."""
+    names = {item.id: subject(item.instance, item.config) for item in batch}
+    if ctx.services.enabled:
+        return {item.id: (names[item.id], from_service(ctx, names[item.id])) for item in batch}
+    messages = find_messages(ctx.session, usernames=set(names.values()), topics=topics,
+                             since=today(ctx.now) - lookback, with_tags=True)
+    theirs = messages_tagged(messages, TagKind.USER, names.values())
+    return {item.id: (names[item.id], from_store(theirs[names[item.id]], names[item.id]))
+            for item in batch}

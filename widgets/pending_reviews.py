@@ -8,10 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from hubs import bodies
-from hubs.clock import today
 from hubs.events import Event
-from hubs.models import TagKind, WidgetInstance
-from hubs.store import StoredMessage, find_messages, messages_tagged
+from hubs.models import WidgetInstance
+from hubs.store import StoredMessage
 from hubs.validators import integer, optional, text, username
 from hubs.widget import (
     CONFIG_TOPICS,
@@ -23,7 +22,7 @@ from hubs.widget import (
     Widget,
     hub_reconfigured,
 )
-from widgets._user import known_subject, subject, subject_names
+from widgets._user import known_subject, per_person, subject_names
 
 OPENED = "pagure.pull-request.new"
 REOPENED = "pagure.pull-request.reopened"
@@ -43,16 +42,9 @@ def reviews_many(ctx: BulkContext,
                  batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """Open pull requests by others, newest first; from Pagure if web services are on, else
     the store, read for the whole chunk in one query (and one for the tags)."""
-    names = {item.id: subject(item.instance, item.config) for item in batch}
-    if ctx.services.enabled:
-        return {item.id: _reviews(names[item.id], _from_pagure(ctx, names[item.id]),
-                                  item.config["limit"]) for item in batch}
-    messages = find_messages(ctx.session, usernames=set(names.values()),
-                             topics=[OPENED, REOPENED, CLOSED], since=today(ctx.now) - LOOKBACK,
-                             with_tags=True)
-    theirs = messages_tagged(messages, TagKind.USER, names.values())
-    return {item.id: _reviews(names[item.id], _from_store(theirs[names[item.id]], names[item.id]),
-                              item.config["limit"]) for item in batch}
+    found = per_person(ctx, batch, topics=[OPENED, REOPENED, CLOSED], lookback=LOOKBACK,
+                       from_service=_from_pagure, from_store=_from_store)
+    return {item.id: _reviews(*found[item.id], item.config["limit"]) for item in batch}
 
 
 def _reviews(name: str, pending: list[dict[str, Any]], limit: int) -> dict[str, Any]:

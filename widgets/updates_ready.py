@@ -8,10 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from hubs import bodies
-from hubs.clock import today
 from hubs.events import Event
-from hubs.models import TagKind, WidgetInstance
-from hubs.store import StoredMessage, find_messages, messages_tagged
+from hubs.models import WidgetInstance
+from hubs.store import StoredMessage
 from hubs.validators import integer, optional, text, username
 from hubs.widget import (
     CONFIG_TOPICS,
@@ -23,7 +22,7 @@ from hubs.widget import (
     Widget,
     hub_reconfigured,
 )
-from widgets._user import known_subject, subject, subject_names
+from widgets._user import known_subject, per_person, subject_names
 
 READY = "bodhi.update.requirements_met.stable"
 PUSHED = "bodhi.update.complete.stable"
@@ -42,16 +41,9 @@ def updates_many(ctx: BulkContext,
                  batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """Ready updates, newest submission first; Bodhi when web services are on, else the store,
     read for the whole chunk in one query (and one for the tags)."""
-    names = {item.id: subject(item.instance, item.config) for item in batch}
-    if ctx.services.enabled:
-        return {item.id: _updates(names[item.id], _from_bodhi(ctx, names[item.id]),
-                                  item.config["limit"]) for item in batch}
-    messages = find_messages(ctx.session, usernames=set(names.values()),
-                             topics=[READY, PUSHED, COMMENT], since=today(ctx.now) - LOOKBACK,
-                             with_tags=True)
-    theirs = messages_tagged(messages, TagKind.USER, names.values())
-    return {item.id: _updates(names[item.id], _from_store(theirs[names[item.id]], names[item.id]),
-                              item.config["limit"]) for item in batch}
+    found = per_person(ctx, batch, topics=[READY, PUSHED, COMMENT], lookback=LOOKBACK,
+                       from_service=_from_bodhi, from_store=_from_store)
+    return {item.id: _updates(*found[item.id], item.config["limit"]) for item in batch}
 
 
 def _updates(name: str, ready: list[dict[str, Any]], limit: int) -> dict[str, Any]:
