@@ -327,15 +327,14 @@ def _newest_per_hub_query(with_bodies: bool) -> Select[Any]:
              .scalar_subquery())
     dawn = bindparam("dawn", _DAWN, type_=Message.timestamp.type)
     followed = select(who, func.coalesce(floor, dawn).label("floor")).subquery("followed")
-    hits = (select(followed.c.hub_id, MessageTag.message_id).distinct()
+    hits = (select(followed.c.hub_id, MessageTag.message_id, MessageTag.timestamp).distinct()
             .join(MessageTag, and_(MessageTag.kind == followed.c.kind,
                                    MessageTag.name == followed.c.name))
             .where(MessageTag.timestamp >= followed.c.floor, MessageTag.timestamp <= until)
             .subquery("hits"))
     rank = func.row_number().over(partition_by=hits.c.hub_id,
-                                  order_by=(Message.timestamp.desc(), Message.id.desc()))
-    ranked = (select(hits.c.hub_id, hits.c.message_id, rank.label("rank"))
-              .join_from(hits, Message, Message.id == hits.c.message_id).subquery("ranked"))
+                                  order_by=(hits.c.timestamp.desc(), hits.c.message_id.desc()))
+    ranked = select(hits.c.hub_id, hits.c.message_id, rank.label("rank")).subquery("ranked")
     columns = _MESSAGE_COLUMNS if with_bodies else [
         _EMPTY_BODY if column.name == "body" else column for column in _MESSAGE_COLUMNS]
     return (select(ranked.c.hub_id, *columns)
