@@ -18,7 +18,7 @@ UNAVAILABLE = (OperationalError, InterfaceError)
 """What SQLAlchemy raises when the database is down, restarting or cut off (and what SQLite
 raises when it is locked): the database's fault, so work is retried, never blamed on data."""
 
-SCHEMA_REVISION = "0003_hub_counts"
+SCHEMA_REVISION = "0004_covering_tag_lookup"
 """The newest revision in hubs/migrations/versions (a test checks they agree): a database at
 it is known current from one query, without loading Alembic, which costs most of a small
 command's start-up."""

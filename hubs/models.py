@@ -173,11 +173,12 @@ class Message(Base):
 class MessageTag(Base):
     """What a stored message concerns: one row per username, package or group.
 
-    The timestamp is copied from the message so "newest messages about X" is one index scan.
+    The timestamp is copied from the message so "newest messages about X" is one index scan,
+    which the message id at the index's end answers without reading the table.
     """
 
     __tablename__ = "message_tags"
-    __table_args__ = (Index("ix_message_tags_lookup", "kind", "name", "timestamp"),)
+    __table_args__ = (Index("ix_message_tags_lookup", "kind", "name", "timestamp", "message_id"),)
 
     message_id: Mapped[int] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True

@@ -36,7 +36,7 @@ from tests.sites import award, replay
 RELEASE_SCHEMA = Path(__file__).parent / "before_migrations"
 """The DDL that the release before migrations ran; regenerate.py there says how it is made."""
 POPULATE = Path(__file__).resolve().parents[2] / "populate.py"
-HEAD = "0003_hub_counts"
+HEAD = "0004_covering_tag_lookup"
 UPGRADE = "hubsgen db upgrade"
 
 
