@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
@@ -16,7 +15,7 @@ from hubs.atom import FEED_FILE
 from hubs.errors import ConfigError, WidgetError
 from hubs.models import Hub, WidgetInstance
 from hubs.names import check_hub_name
-from hubs.render import NO_VERSIONS, Fragment, Renderer, Versions
+from hubs.render import NO_VERSIONS, Fragment, PackedFragment, Renderer, Versions
 from hubsgen.output.directory import DirectoryWriter
 from hubsgen.output.files import TEMP_PREFIX, Output
 
@@ -115,7 +114,7 @@ class HubWriter:
         self.renderer = renderer
         self.out = out
         self.remember = remember
-        self.remembered: OrderedDict[str, dict[int, Fragment]] = OrderedDict()
+        self.remembered: OrderedDict[str, dict[int, PackedFragment]] = OrderedDict()
 
     def write_hub(self, session: Session, hub: Hub,
                   only: Collection[int] | None = None) -> HubResult:
@@ -176,7 +175,7 @@ class HubWriter:
     def _keep(self, hub: str, fragments: list[Fragment]) -> None:
         if not self.remember:
             return
-        self.remembered[hub] = {fragment.id: fragment.for_memory() for fragment in fragments}
+        self.remembered[hub] = {fragment.id: fragment.packed() for fragment in fragments}
         self.remembered.move_to_end(hub)
         while len(self.remembered) > self.remember:
             self.remembered.popitem(last=False)
@@ -216,14 +215,10 @@ class HubWriter:
 
     def _last(self, instance: WidgetInstance) -> Fragment | None:
         """The fragment last written for *instance*: remembered, else from its file."""
-        fragment = self.remembered.get(instance.hub.name, {}).get(instance.id)
-        if fragment is None:
+        packed = self.remembered.get(instance.hub.name, {}).get(instance.id)
+        if packed is None:
             return self._on_disk(instance)
-        if fragment.plugin != instance.plugin:
-            return None
-        if fragment.column != instance.column:
-            return dataclasses.replace(fragment, column=instance.column)
-        return fragment
+        return packed.unpack(instance.column) if packed.plugin == instance.plugin else None
 
     def _on_disk(self, instance: WidgetInstance) -> Fragment | None:
         """The fragment file an earlier run wrote for *instance*, if it is readable."""
