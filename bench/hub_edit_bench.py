@@ -14,8 +14,9 @@ shows the median CPU seconds (user + system) of each:
 - `build --hub X` after the hub's summary was edited in the database;
 - `hub archive X [--undo] --bus none`, archived and brought back each round.
 
-With --base, another checkout's code (run through PYTHONPATH) takes its turn after this one's
-in every case of every round, on the same database and output: a before/after table. Each run
+With --base, another checkout's code (run through PYTHONPATH) takes its turn with this one's
+in every case of every round, which of the two goes first alternating, on the same database
+and output: a before/after table. Each run
 has the user cache directory of its code ($XDG_CACHE_HOME), inside the work directory, and
 Python's compiled modules (PYTHONDONTWRITEBYTECODE is dropped), both filled by a first run of
 every case before the rounds: what an administrator's machine holds after the first command.
