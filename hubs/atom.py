@@ -31,9 +31,10 @@ FEED_FILE = "feed.atom"
 FEED_ENTRIES = 50
 """Entries per feed: what a reader needs between two polls, in one bounded query per hub."""
 
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters XML 1.0 forbids even escaped: written, they would make every feed parser
-refuse the whole feed."""
+refuse the whole feed. Listed, not as the complement of what it allows: compiling that
+took 5 ms of every process that imports this module."""
 
 _DECLARATION = "<?xml version='1.0' encoding='utf-8'?>"
 

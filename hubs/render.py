@@ -25,6 +25,7 @@ from hubs.models import Column, Hub, WidgetInstance
 from hubs.plugins import Registry
 from hubs.services import Services
 from hubs.settings import DEFAULT_SITE_URL, LiveSettings
+from hubs.template_cache import template_cache
 from hubs.widget import BulkContext, ConfiguredInstance, DataContext, Widget
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,7 @@ class Renderer:
         )
         self._compiled: dict[str, jinja2.Template] = {}
         filters.install(self.env)
+        self.env.bytecode_cache = template_cache(self.env)
         self.static_urls = dict(static_urls)
         self.env.globals["static"] = lambda name: static_urls[name]
         self.env.globals["live"] = live or LiveSettings()

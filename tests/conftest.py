@@ -30,6 +30,15 @@ def settings_environment_cleared(monkeypatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def template_cache_of_the_run(tmp_path_factory) -> Iterator[None]:
+    """Templates the tests compile are kept in a cache of the run's own (the hubsgen processes
+    tests start inherit it), not in the developer's ~/.cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'hubs.db'}"

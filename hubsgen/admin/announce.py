@@ -18,6 +18,7 @@ from hubs.errors import ConfigError, ServiceError
 
 if TYPE_CHECKING:
     from hubs.admin import Change, Notice
+    from hubs.plugins import Registry
     from hubs.settings import Settings
     from hubsgen.build.run import BuildReport
 
@@ -27,13 +28,15 @@ PUBLISH_TIMEOUT = 30
 """Seconds to wait for the AMQP broker to confirm a message."""
 
 
-def rewrite(settings: Settings, change: Change) -> BuildReport | None:
-    """Build the hubs *change* touched (and the directory page); None if it touched none."""
+def rewrite(settings: Settings, change: Change,
+            registry: Registry | None = None) -> BuildReport | None:
+    """Build the hubs *change* touched (and the directory page), with the plugins of
+    *registry* if the command loaded them already; None if it touched none."""
     if not change.hubs:
         return None  # run_build would build every hub
     from hubsgen.build.run import run_build  # heavy: only when files are written here
 
-    return run_build(settings, change.hubs)
+    return run_build(settings, change.hubs, registry=registry)
 
 
 def publish(bus: str, notices: Sequence[Notice], environment: str) -> list[str]:

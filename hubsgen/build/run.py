@@ -69,8 +69,9 @@ class BuildReport(HubResult):
 
 def run_build(settings: Settings, hub_names: Sequence[str] = (),
               on_progress: Callable[[int], None] = lambda n: None,
-              force: bool = False) -> BuildReport:
-    """Build the hubs named (all when none are), the directory page and the static files.
+              force: bool = False, registry: Registry | None = None) -> BuildReport:
+    """Build the hubs named (all when none are), the directory page and the static files,
+    with the plugins of *registry* if the caller loaded them already.
 
     A full build is skipped when its stamp shows nothing it reads changed, unless *force*.
     The output directory is made only once the database has proved usable."""
@@ -83,7 +84,8 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
                 _require_a_hub(session, settings)
             out = Output(settings.out_dir)
             with full_disk_named(out.root):
-                report = _build(session, settings, out, hub_names, on_progress, force)
+                report = _build(session, settings, out, hub_names, on_progress, force,
+                                registry or load_widgets())
     finally:
         engine.dispose()
     report.seconds = time.perf_counter() - started
@@ -92,13 +94,12 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
 
 
 def _build(session: Session, settings: Settings, out: Output, hub_names: Sequence[str],
-           on_progress: Callable[[int], None], force: bool) -> BuildReport:
+           on_progress: Callable[[int], None], force: bool, registry: Registry) -> BuildReport:
     """Everything a build writes, leftovers of crashed writers gone first (a build of named
     hubs sweeps only where it writes)."""
     report = BuildReport(removed=remove_leftovers_of(out, hub_names) if hub_names
                          else remove_leftovers(out))
     stamp = Stamp(out)
-    registry = load_widgets()
     inputs = None if hub_names else inputs_digest(session, registry, settings)
     kept = None if force else stamp.check(inputs)
     if kept is not None:

@@ -158,3 +158,13 @@ def test_a_feed_is_laid_out_as_elementtree_lays_it_out():
     root.set("xmlns", ATOM[1:-1])
     ET.indent(root)
     assert ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n" == payload
+
+
+def test_exactly_the_characters_xml_forbids_are_dropped():
+    every = "".join(map(chr, range(0x110000)))
+    allowed = "".join(c for c in every if c in "\t\n\r" or "\x20" <= c <= "\ud7ff"
+                      or "\ue000" <= c <= "\ufffd" or c >= "\U00010000")
+    root = ET.fromstring(render_feed(Hub(name="all", summary=every, created=T0), [],
+                                     "https://hubs.example.org/"))
+    # XML parsers read a line end in text as \n.
+    assert root.findtext(f"{ATOM}subtitle") == allowed.replace("\r", "\n")
