@@ -94,7 +94,7 @@ def read_update(body: Mapping[str, Any]) -> dict[str, Any] | None:
     alias = bodies.text(update, "alias", "") or title
     submitted = bodies.text(update, "date_submitted")
     try:
-        datetime.strptime(submitted, "%Y-%m-%d %H:%M:%S")
+        bodies.naive_time(submitted)
     except ValueError as e:
         raise bodies.BodyError(f"'update.date_submitted' is not Bodhi's time: {e}") from e
     if not alias:
