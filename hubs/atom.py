@@ -63,12 +63,15 @@ def render_feed(hub: Hub, messages: Sequence[StoredMessage], site_url: str) -> b
               f'  <link rel="alternate" type="text/html"{_attribute("href", page)} />',
               *_person("  ", "author", hub.name),  # for entries naming nobody
               _element("  ", "generator", "hubsgen")]
-    lines += (_entry(message, host) for message in messages)
+    made: dict[tuple[str, str], str] = {}
+    lines += (_entry(message, host, made) for message in messages)
     lines.append("</feed>\n")
     return "\n".join(lines).encode()
 
 
-def _entry(message: StoredMessage, host: str) -> str:
+def _entry(message: StoredMessage, host: str, made: dict[tuple[str, str], str]) -> str:
+    """One entry; *made* keeps the people and category lines of the feed's entries so far,
+    which repeat (a person's feed names them in every entry)."""
     title = message.summary or message.topic
     updated = _rfc3339(message.timestamp)
     lines = ["  <entry>",
@@ -79,8 +82,15 @@ def _entry(message: StoredMessage, host: str) -> str:
     people = message.names(TagKind.USER)
     role = "author" if len(people) == 1 else "contributor"
     for username in people:  # the one person named did it; of several, we cannot tell who
-        lines += _person("    ", role, username)
-    lines.append(f"    <category{_attribute('term', message.category)} />")
+        person = made.get((role, username))
+        if person is None:
+            person = made[role, username] = "\n".join(_person("    ", role, username))
+        lines.append(person)
+    category = made.get(("category", message.category))
+    if category is None:
+        category = made["category", message.category] = (
+            f"    <category{_attribute('term', message.category)} />")
+    lines.append(category)
     link = link_or_nothing(message.link)
     if link:
         lines.append(f'    <link rel="alternate"{_attribute("href", link)} />')

@@ -8,7 +8,9 @@ stored, and data functions skip what does not read, so no stored message can bre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
 MISSING: Any = object()
@@ -66,6 +68,21 @@ def texts(body: Any, path: str) -> list[str]:
     if not all(isinstance(v, str) for v in values):
         raise BodyError(f"'{path}' holds something other than text")
     return list(values)
+
+
+_PADDED_TIME = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]")
+
+
+def naive_time(text: str) -> datetime:
+    """*text*, a "YYYY-MM-DD HH:MM:SS" time as Bodhi and fedocal send it, read as strptime
+    reads it, ValueError and all. Zero-padded, as they send it, fromisoformat reads the same
+    time ten times faster: strptime was a tenth of the updates widget."""
+    if _PADDED_TIME.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # no such day: strptime says so in its words
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
 
 
 def readable[T](items: Iterable[T], reader: Callable[[T], Any]) -> Iterator[tuple[T, Any]]:

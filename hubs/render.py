@@ -173,6 +173,23 @@ def _dumps(value: Any) -> str:
                       separators=(",", ":"))
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Reads `message.link` on a plain dict (widget data is JSON) as the key it is, where
+    Jinja2 tried the attribute first and caught an AttributeError, 445,000 times in a
+    1,000-user build; a name dicts have as an attribute (`items`) still means it."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 class Renderer:
     """Turns instances into fragments and hubs into pages with one Jinja2 environment, and
     hubs into feeds."""
@@ -184,7 +201,7 @@ class Renderer:
         self.services = services
         self.now = now
         self.site_url = site_url
-        self.env = jinja2.Environment(
+        self.env = _Environment(
             loader=jinja2.ChoiceLoader([
                 jinja2.FileSystemLoader(TEMPLATES),
                 jinja2.FunctionLoader(self._widget_template),

@@ -39,16 +39,24 @@ def integer(minimum: int, maximum: int) -> Validator:
     return check
 
 
+_PLAIN_LINK = re.compile(r"https?://[^/?#\[\]\t\n\r]+(?:[/?#][^\t\n\r]*)?")
+"""What urlsplit surely reads as an http(s) link with a host, once the text is ASCII: no tab
+or newline for it to remove, no bracket in the host for it to check."""
+
+
 def link(value: Any) -> str:
     """An http or https URL, or empty for none; anything else could run script on click."""
     if value is None or value == "":
         return ""
     if not isinstance(value, str) or len(value) > 1024:
         raise ValueError("must be an http:// or https:// link of at most 1024 characters")
-    parts = urlsplit(value.strip())
+    stripped = value.strip()
+    if stripped.isascii() and _PLAIN_LINK.fullmatch(stripped):
+        return stripped  # most links: urlsplit took four times as long to say the same
+    parts = urlsplit(stripped)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"must be an http:// or https:// link, got {value!r}")
-    return value.strip()
+    return stripped
 
 
 def link_or_nothing(value: Any) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, select
 from hubs.clock import today
 from hubs.errors import ConfigError
 from hubs.models import TagKind, User, WidgetInstance
-from hubs.store import StoredMessage, find_messages, messages_tagged
+from hubs.store import StoredMessage, messages_of_each
 from hubs.widget import BulkContext, ConfiguredInstance
 
 Items = list[dict[str, Any]]
@@ -62,12 +62,11 @@ def per_person(ctx: BulkContext, batch: Sequence[ConfiguredInstance], *,
                ) -> dict[int, tuple[str, Items]]:
     """Each instance's person and what *from_service* (web services on: a call per person) or
     *from_store* makes of them: the store's messages of *topics* since *lookback* before the
-    data clock's day, read for every person of the chunk in one query (and one for tags)."""
+    data clock's day, read for every person of the chunk in one query."""
     names = {item.id: subject(item.instance, item.config) for item in batch}
     if ctx.services.enabled:
         return {item.id: (names[item.id], from_service(ctx, names[item.id])) for item in batch}
-    messages = find_messages(ctx.session, usernames=set(names.values()), topics=topics,
-                             since=today(ctx.now) - lookback, with_tags=True)
-    theirs = messages_tagged(messages, TagKind.USER, names.values())
+    theirs = messages_of_each(ctx.connection, TagKind.USER, set(names.values()), topics=topics,
+                              since=today(ctx.now) - lookback)
     return {item.id: (names[item.id], from_store(theirs[names[item.id]], names[item.id]))
             for item in batch}

@@ -137,7 +137,7 @@ def _view(meeting: Mapping[str, Any], calendar: str) -> dict[str, Any]:
 
 
 def _utc(day: str, time: str) -> datetime:
-    return datetime.strptime(f"{day} {time}", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    return bodies.naive_time(f"{day} {time}").replace(tzinfo=UTC)
 
 
 def calendar_changed(event: Event, instance: WidgetInstance) -> bool:

@@ -41,7 +41,7 @@ PAGURE_PAGE = 100
 def reviews_many(ctx: BulkContext,
                  batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """Open pull requests by others, newest first; from Pagure if web services are on, else
-    the store, read for the whole chunk in one query (and one for the tags)."""
+    the store, read for the whole chunk in one query."""
     found = per_person(ctx, batch, topics=[OPENED, REOPENED, CLOSED], lookback=LOOKBACK,
                        from_service=_from_pagure, from_store=_from_store)
     return {item.id: _reviews(*found[item.id], item.config["limit"]) for item in batch}

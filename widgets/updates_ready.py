@@ -40,7 +40,7 @@ BODHI_PAGE = 100
 def updates_many(ctx: BulkContext,
                  batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """Ready updates, newest submission first; Bodhi when web services are on, else the store,
-    read for the whole chunk in one query (and one for the tags)."""
+    read for the whole chunk in one query."""
     found = per_person(ctx, batch, topics=[READY, PUSHED, COMMENT], lookback=LOOKBACK,
                        from_service=_from_bodhi, from_store=_from_store)
     return {item.id: _updates(*found[item.id], item.config["limit"]) for item in batch}
@@ -94,7 +94,7 @@ def read_update(body: Mapping[str, Any]) -> dict[str, Any] | None:
     alias = bodies.text(update, "alias", "") or title
     submitted = bodies.text(update, "date_submitted")
     try:
-        datetime.strptime(submitted, "%Y-%m-%d %H:%M:%S")
+        bodies.naive_time(submitted)
     except ValueError as e:
         raise bodies.BodyError(f"'update.date_submitted' is not Bodhi's time: {e}") from e
     if not alias:

@@ -21,17 +21,19 @@ DIRECTORY_CACHE = 4096
 """Resolved directories an Output remembers: a hub's two, for the hubs a watcher sees most."""
 
 
-def replace_file(path: Path, payload: bytes) -> bool:
+def replace_file(path: Path, payload: bytes, new: bool = False) -> bool:
     """Swap in *payload* atomically: nginx serves build/ while watch rewrites it.
 
     Returns False, touching nothing, when the file already holds these bytes, so mtimes and
-    ETags stay stable.
+    ETags stay stable. *new* says the file cannot exist (its directory was just made), so
+    nothing is read back: on a fresh tree, each failed read was half the opens of a build.
     """
-    try:
-        if path.read_bytes() == payload:
-            return False
-    except FileNotFoundError:
-        pass
+    if not new:
+        try:
+            if path.read_bytes() == payload:
+                return False
+        except FileNotFoundError:
+            pass
     fd, tmp = _create_temp(path)
     try:
         try:
@@ -109,8 +111,18 @@ class Output:
     def _outside(self, parts: tuple[str, ...]) -> HubsError:
         return HubsError(f"refusing to write {'/'.join(parts)}: it resolves outside {self.root}")
 
-    def write(self, payload: bytes, *parts: str) -> bool:
-        return replace_file(self.path(*parts), payload)
+    def write(self, payload: bytes, *parts: str, new: bool = False) -> bool:
+        """replace_file under the root; *new*: see replace_file."""
+        return replace_file(self.path(*parts), payload, new)
+
+    def make_directory(self, *parts: str) -> bool:
+        """Create the directory at *parts* (its parent must exist); False if it was there.
+        A directory made here holds nothing yet, so what goes in it is *new*."""
+        try:
+            os.mkdir(self.path(*parts))
+        except FileExistsError:
+            return False
+        return True
 
     def remove(self, path: Path) -> None:
         """Delete a file or directory we no longer produce."""

@@ -145,30 +145,38 @@ class HubWriter:
         outcomes = self.renderer.render_many(
             session, [instance for plan in plans for instance, kept in plan if kept is None], bulk)
         result = HubResult()
+        new_hubs = set()
         for hub, plan in zip(hubs, plans, strict=True):
-            result.add(self._write_hub(hub, plan, outcomes))
+            new = self.out.make_directory(hub.name)
+            if new:
+                new_hubs.add(hub.id)
+            result.add(self._write_hub(hub, plan, outcomes, new))
         for hub_id, feed in self.renderer.render_feeds(bulk, hubs).items():
-            self._write(result, feed, names[hub_id], FEED_FILE)
+            self._write(result, feed, names[hub_id], FEED_FILE, new=hub_id in new_hubs)
         return result
 
     def _write_hub(self, hub: Hub, plan: list[tuple[WidgetInstance, Fragment | None]],
-                   outcomes: Mapping[int, Fragment | WidgetError]) -> HubResult:
+                   outcomes: Mapping[int, Fragment | WidgetError], new: bool) -> HubResult:
         """Fragments first, then versions.json and the page; the feeds of a chunk follow its
-        pages, so what a reader watches (a fragment) is on disk before the feed is queried."""
+        pages, so what a reader watches (a fragment) is on disk before the feed is queried.
+        A *new* hub's directory was just made: nothing in it is read back."""
         result = HubResult(hubs=1)
         fragments = []
+        new_widgets = (any(kept is None for _, kept in plan)
+                       and self.out.make_directory(hub.name, "widgets"))
         for instance, kept in plan:
             fragment = kept or self._settle(instance, outcomes[instance.id], result)
             if kept is None:
                 result.widgets += 1
                 self._write(result, fragment.to_json(), hub.name, "widgets",
-                            f"{fragment.id}.json")
+                            f"{fragment.id}.json", new=new_widgets)
             fragments.append(fragment)
-        versions = self._versions_on_disk(hub.name).after(fragments)
-        self._write(result, versions.to_json(), hub.name, "versions.json")
+        versions = (NO_VERSIONS if new else self._versions_on_disk(hub.name)).after(fragments)
+        self._write(result, versions.to_json(), hub.name, "versions.json", new=new)
         self._write(result, self.renderer.render_page(hub, fragments, versions.seq), hub.name,
-                    "index.html")
-        self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
+                    "index.html", new=new)
+        if not new_widgets:
+            self._prune_widgets(hub.name, {f"{f.id}.json" for f in fragments}, result)
         self._keep(hub.name, fragments)
         return result
 
@@ -192,8 +200,8 @@ class HubWriter:
         if path.exists():
             self.out.remove(path)
 
-    def _write(self, result: HubResult, payload: bytes, *parts: str) -> None:
-        if self.out.write(payload, *parts):
+    def _write(self, result: HubResult, payload: bytes, *parts: str, new: bool = False) -> None:
+        if self.out.write(payload, *parts, new=new):
             result.written += 1
             log.info("Wrote %s", "/".join(parts))
         else:

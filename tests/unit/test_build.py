@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -139,6 +140,22 @@ def test_removed_widgets_and_hubs_are_pruned(site):
     assert not (site.out / "i18n").exists()
     assert "i18n/index.html" not in (site.out / "index.html").read_text()
     assert report.removed == 2
+
+
+def test_files_gone_from_the_tree_come_back_and_only_they_are_written(site):
+    """A hub directory, or a widgets directory, that the build makes afresh is written
+    without reading anything back: its files return as they were, the rest keep theirs."""
+    site.build()
+    before = site.snapshot()
+    shutil.rmtree(site.out / "designteam")
+    shutil.rmtree(site.out / "ralph" / "widgets")
+    report = site.build()
+    gone = {path for path in before
+            if path.startswith(("designteam/", "ralph/widgets/"))}
+    assert site.changed_since(before) == gone
+    assert report.written == len(gone) == 6
+    assert {path: data for path, (data, _) in site.snapshot().items()} == {
+        path: data for path, (data, _) in before.items()}
 
 
 def dead_pid() -> int:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hubs import validators
 from hubs.errors import ConfigError
@@ -96,3 +100,29 @@ def test_optional_accepts_empty_for_not_set():
     assert check("") == "" and check(None) == "" and check("ralph") == "ralph"
     with pytest.raises(ValueError, match="must be a Fedora account name"):
         check("Not A Name")
+
+
+def urlsplit_link(value: str) -> str:
+    """What validators.link accepted when urlsplit read every link."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return value.strip()
+
+
+LINK_PIECES = st.lists(st.sampled_from(
+    ["/", "?", "#", "[", "]", "::1", "x.org", "@", ":", " ", "\t", "\n", "\r", "\x0b", "é",
+     "ａ", "＃", "℀", "a", "%41"]), max_size=5).map("".join)
+LINKS = st.tuples(st.sampled_from(["http://", "https://", "HTTP://", "http:", "ftp://", " ", ""]),
+                  LINK_PIECES, LINK_PIECES).map("".join)
+
+
+@settings(max_examples=1000)
+@given(LINKS)
+def test_links_read_as_urlsplit_reads_them(value):
+    """The shortcut for plain links accepts exactly what urlsplit does, and keeps the same text."""
+    try:
+        expected = urlsplit_link(value)
+    except ValueError:  # urlsplit refuses some hosts outright: not a link either
+        expected = ""
+    assert validators.link_or_nothing(value) == expected

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 
+import jinja2
 import pytest
 
 from hubs.render import Fragment, version_of
+from hubs.testing import make_renderer
 
 
 def canonical(value: object) -> str:
@@ -51,3 +53,16 @@ def test_a_fragment_kept_in_memory_writes_the_same_file_and_stale_copy():
     assert kept.to_json() == fragment.to_json()
     assert kept.stale("down").to_json() == fragment.stale("down").to_json()
     assert json.loads(kept.stale("down").to_json())["data"] == DATA
+
+
+def test_templates_read_a_dicts_keys_and_still_its_methods():
+    """Names on plain dicts are looked up as keys first; a key named like a dict method
+    (`items`) leaves the method in place, as Jinja2 has it, and a missing key is undefined."""
+    env = make_renderer().env
+    template = env.from_string(
+        "{{ d.link }}|{{ d['items'] }}|{{ d.items() | list | length }}|{{ d.gone is undefined }}"
+        "|{{ n.x.y }}")
+    data = {"link": "<a>", "items": "kept"}
+    assert template.render(d=data, n={"x": {"y": 1}}) == "&lt;a&gt;|kept|2|True|1"
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ d.gone }}").render(d=data)

@@ -3,8 +3,9 @@
 newest_per_hub reads only each tag's own newest messages before ranking a hub's, and
 find_messages reads only the tags in its time window. Hypothesis stores messages on few
 distinct times (so many tie) about a team's members, its group and a user hub's user: every
-hub's newest must equal the newest *limit* find_messages returns for the same names, and a
-window must hold what filtering all of them by time and topic in Python keeps.
+hub's newest must equal the newest *limit* find_messages returns for the same names, a
+window must hold what filtering all of them by time and topic in Python keeps, and each
+person's messages must be those find_messages tags with them.
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hubs.events import Event
-from hubs.models import Hub
-from hubs.store import find_messages, hub_people, newest_per_hub
+from hubs.models import Hub, TagKind
+from hubs.store import (
+    find_messages,
+    hub_people,
+    messages_of_each,
+    messages_tagged,
+    newest_per_hub,
+)
 from hubs.testing import T0, add_events, add_hub, make_engine
 
 PEOPLE = ["ralph", "decause", "duffy"]
@@ -95,6 +102,29 @@ def test_a_time_window_finds_what_filtering_everything_finds(hubs_engine: Engine
             found = find_messages(session, usernames=people, groups=["designteam"],
                                   topics=topics, since=since, until=until)
             assert [m.msg_id for m in found] == kept
+            session.rollback()
+
+    check()
+
+
+def test_each_persons_messages_are_those_find_messages_tags_with_them(
+        hubs_engine: Engine) -> None:
+    @settings(max_examples=80, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(stored_events(), st.sets(st.sampled_from(PEOPLE)),
+           st.sets(st.sampled_from(TOPICS), min_size=1), st.integers(0, 7))
+    def check(events: list[Event], people: set[str], topics: set[str],
+              since_hours: int) -> None:
+        since = T0 - timedelta(hours=since_hours)
+        with Session(hubs_engine) as session:
+            add_events(session, events)
+            found = find_messages(session, usernames=people, topics=topics, since=since,
+                                  with_tags=True)
+            expected = messages_tagged(found, TagKind.USER, people)
+            each = messages_of_each(session.connection(), TagKind.USER, people, topics=topics,
+                                    since=since)
+            assert each == {name: [replace(m, tags=None) for m in messages]
+                            for name, messages in expected.items()}
             session.rollback()
 
     check()
