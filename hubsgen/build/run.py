@@ -25,12 +25,12 @@ from hubs.services import Services
 from hubs.settings import Settings
 from hubsgen.build.directory import refresh_directory
 from hubsgen.build.shown import ShownRecord
-from hubsgen.build.stamp import Stamp, inputs_digest
+from hubsgen.build.stamp import Stamp, inputs_digest, scan_tree
 from hubsgen.build.sweep import remove_leftovers_of
 from hubsgen.output.directory import DirectoryWriter
 from hubsgen.output.files import Output, full_disk_named
 from hubsgen.output.hubs import HubResult, HubWriter, Listed, listed_hubs
-from hubsgen.output.leftovers import remove_leftovers
+from hubsgen.output.leftovers import remove_stale
 from hubsgen.output.static import publish_static
 
 if TYPE_CHECKING:
@@ -96,12 +96,16 @@ def run_build(settings: Settings, hub_names: Sequence[str] = (),
 def _build(session: Session, settings: Settings, out: Output, hub_names: Sequence[str],
            on_progress: Callable[[int], None], force: bool, registry: Registry) -> BuildReport:
     """Everything a build writes, leftovers of crashed writers gone first (a build of named
-    hubs sweeps only where it writes)."""
-    report = BuildReport(removed=remove_leftovers_of(out, hub_names) if hub_names
-                         else remove_leftovers(out))
+    hubs sweeps only where it writes; a full build's walk for them is the stamp's too)."""
     stamp = Stamp(out)
-    inputs = None if hub_names else inputs_digest(session, registry, settings)
-    kept = None if force else stamp.check(inputs)
+    if hub_names:
+        report = BuildReport(removed=remove_leftovers_of(out, hub_names))
+        inputs, kept = None, None
+    else:
+        tree = scan_tree(out)
+        report = BuildReport(removed=remove_stale(out, tree.temps))
+        inputs = inputs_digest(session, registry, settings)
+        kept = None if force else stamp.check(inputs, tree)
     if kept is not None:
         report.skipped, report.unchanged = True, kept
         return report

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from hubsgen.output.files import TEMP_PREFIX, Output
@@ -20,17 +21,24 @@ def remove_leftovers(out: Output) -> int:
     until it is STALE_SECONDS old. Writers are assumed to share this host's pids, as the
     systemd units do.
     """
+    return remove_stale(out, [os.path.join(directory, name)
+                              for directory, _dirs, names in os.walk(out.root)
+                              for name in names if name.startswith(TEMP_PREFIX)])
+
+
+def remove_stale(out: Output, temps: Iterable[str]) -> int:
+    """Remove those of *temps* (temp files under the output root, found by a walk of it)
+    whose writer is gone, as remove_leftovers does; return how many."""
     removed = 0
     now = time.time()
-    for directory, _dirs, names in os.walk(out.root):
-        for name in names:
-            path = Path(directory, name)
-            if name.startswith(TEMP_PREFIX) and _stale(path, now):
-                try:
-                    out.remove(path)
-                except FileNotFoundError:
-                    continue  # its writer renamed it into place meanwhile
-                removed += 1
+    for temp in temps:
+        path = Path(temp)
+        if _stale(path, now):
+            try:
+                out.remove(path)
+            except FileNotFoundError:
+                continue  # its writer renamed it into place meanwhile
+            removed += 1
     return removed
 
 
