@@ -261,8 +261,9 @@ def messages_tagged(messages: Sequence[StoredMessage], kind: TagKind,
 def messages_of_each(connection: Connection, kind: TagKind, names: Collection[str], *,
                      topics: Collection[str], since: datetime) -> dict[str, list[StoredMessage]]:
     """What messages_tagged makes of find_messages(with_tags=True) for *names* of one *kind*,
-    in one statement: each name's tags in the window join their messages. Reading every tag
-    of every message found, to share them out, cost the per-person widgets more than this."""
+    in one statement, the messages' own tags left unread (their `tags` is None): each name's
+    tags in the window join their messages. Reading every tag of every message found, to
+    share them out, cost the per-person widgets more than this."""
     by_name: dict[str, list[StoredMessage]] = {name: [] for name in names}
     if not by_name:
         return by_name
