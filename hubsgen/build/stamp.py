@@ -119,8 +119,7 @@ def scan_tree(out: Output) -> TreeScan:
     files = 0
     temps: list[str] = []
     for relative, stat in _walk(str(out.root), "", temps):
-        # What _feed(digest, relative, size, time) gives, in one update per file.
-        digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+        _feed(digest, relative, str(stat.st_size), str(stat.st_mtime_ns))
         files += 1
     return TreeScan(digest.hexdigest(), files, temps)
 
@@ -150,9 +149,9 @@ def _walk(directory: str, prefix: str,
 
 
 def _feed(digest: hashlib._Hash, *parts: str) -> None:
-    for part in parts:
-        digest.update(part.encode())
-        digest.update(b"\0")
+    """Each part, then a NUL, in one update: the tree's walk feeds three parts for each of
+    its files (131,000 at 11,000 hubs)."""
+    digest.update("".join(f"{part}\0" for part in parts).encode())
 
 
 class Stamp:
