@@ -99,8 +99,7 @@ class Pipeline:
         log.info("Watching %d widget instances on %d hubs", len(self.index), len(self.indexed))
 
     def _reindex(self, hub: Hub) -> None:
-        self.index.remove(self.index.instances_of_hubs([hub.id]))
-        self.index.add(hub.widgets)
+        self.index.set_hub(hub)
         self.indexed[hub.id] = (hub.name, hub.revision)
 
     def sync_config(self) -> set[int]:
@@ -115,7 +114,7 @@ class Pipeline:
             self.hubs.forget([*changed, *gone])
             for hub_id in gone:
                 name, _ = self.indexed.pop(hub_id)
-                self.index.remove(self.index.instances_of_hubs([hub_id]))
+                self.index.remove_hub(hub_id)
                 self.writer.remove_hub(name)
             hubs = self._hubs(changed)
             for hub in hubs:
