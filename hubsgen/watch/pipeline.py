@@ -39,19 +39,20 @@ log = logging.getLogger(__name__)
 INDEX_CHUNK = 500
 """Hubs loaded per session while building the hint index."""
 
-REMEMBERED_HUBS = 1000
+REMEMBERED_HUBS = 500
 """Hubs whose last written fragments stay in memory to assemble their pages: the recently
-active ones, at a few kilobytes a widget."""
+active ones, at about a kilobyte a widget (compressed). See CACHED_HUBS for the size."""
 
 TURN_SLICE = 25
 """Hubs whose daily widgets a day turn renders between two batches: the turn of a large site
 takes minutes, and messages must not wait that long."""
 
-CACHED_HUBS = 500
+CACHED_HUBS = 250
 """Hubs kept loaded with their widgets and memberships between batches, the most recently
-used. At 10,000 users, after 6,000 messages of the bus mix, a watcher keeping 2,000 held
-226 MB and one keeping 500 188 MB, on the same CPU: awards fall on any of 11,000 hubs, so a
-kept hub is rarely asked for again soon."""
+used: 17 kB for a user hub, 59 kB for a team hub of 35 people. At 10,000 users, after 4,000
+messages of the bus mix, a watcher keeping 500 hubs (and remembering 1,000 hubs' fragments)
+held 186 MB, keeping 250 (and remembering 500) 173 MB, at the same CPU: awards fall on any
+of 11,000 hubs, so a kept hub is rarely asked for again soon."""
 
 POSITION = "bus"
 """The positions row of the live bus (every source type feeds the same store); a shard's
