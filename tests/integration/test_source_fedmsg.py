@@ -183,3 +183,42 @@ def test_no_configured_endpoints_is_a_config_error(tmp_path, monkeypatch):
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     with pytest.raises(ConfigError, match="--endpoint"):
         FedmsgSource()
+
+
+def test_a_backlog_leaves_zeromq_at_the_next_batch(caplog: pytest.LogCaptureFixture):
+    """Assert one batch takes every waiting message out of ZeroMQ (where each would pin an
+    8 kB buffer) but hands out only max_messages, and closing says how many went unhandled."""
+    endpoint = f"tcp://127.0.0.1:{free_port()}"
+    context = zmq.Context()
+    pub = context.socket(zmq.PUB)
+    pub.bind(endpoint)
+    source = FedmsgSource([endpoint], topic_prefixes=[PREFIX], environment="dev")
+    stop = threading.Event()
+    batches = source.batches(max_messages=5, max_wait=0.1, stop=stop)
+    envelope = json.dumps({"topic": f"{PREFIX}.probe", "msg": {}, "timestamp": 1,
+                           "msg_id": "2024-probe"}).encode()
+    try:
+        deadline = time.monotonic() + seconds(15)
+        while not next(batches).messages:  # a SUB socket misses what is sent before it joins
+            assert time.monotonic() < deadline, "the probe never arrived"
+            pub.send_multipart([f"{PREFIX}.probe".encode(), envelope])
+        time.sleep(0.5)
+        next(batches)  # probes sent while the first was on its way
+        for n in range(50):
+            pub.send_multipart([f"{PREFIX}.backlog".encode(), json.dumps(
+                {"topic": f"{PREFIX}.backlog", "msg": {"n": n}, "timestamp": 1,
+                 "msg_id": f"2024-backlog-{n}"}).encode()])
+            time.sleep(0.001)  # one by one, as a live bus sends them
+        time.sleep(seconds(1))
+        batch = next(batches)
+        assert [m.body for m in batch.messages] == [{"n": n} for n in range(5)]
+        (sock,) = source._sockets
+        assert not sock.poll(0), "messages were left waiting inside ZeroMQ"
+        with caplog.at_level(logging.WARNING, logger="hubsgen.watch.sources.fedmsg"):
+            source.close()
+        assert "45 received fedmsg message(s) not handled" in caplog.text
+    finally:
+        stop.set()
+        source.close()
+        pub.close(linger=0)
+        context.term()
