@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hubs.events import Event
+from hubs.models import Hub
 from hubs.plugins import load_widgets
 from hubs.testing import T0, add_hub
 from hubsgen.watch.index import HintIndex
@@ -13,13 +14,20 @@ def event(topic: str, users=(), groups=(), body=None) -> Event:
                  body=body or {})
 
 
-def test_candidates_by_topic_user_and_group(session):
-    ralph = add_hub(session, "ralph", user_hub=True, widgets=[("badges", {}), ("feed", {})])
+def indexed(session, ralph_second: str = "feed") -> tuple[HintIndex, Hub, Hub]:
+    """ralph's hub (badges and *ralph_second*) and designteam's (feed, sticky), indexed."""
+    ralph = add_hub(session, "ralph", user_hub=True,
+                    widgets=[("badges", {}), (ralph_second, {})])
     team = add_hub(session, "designteam", members={"member": ["duffy"]},
                    widgets=[("feed", {}), ("sticky", {"text": "x"})])
     index = HintIndex(load_widgets())
     index.set_hub(ralph)
     index.set_hub(team)
+    return index, ralph, team
+
+
+def test_candidates_by_topic_user_and_group(session):
+    index, ralph, team = indexed(session)
     badges, ralph_feed = (w.id for w in ralph.widgets)
     team_feed, sticky = (w.id for w in team.widgets)
     assert index.candidates(event("fedbadges.badge.award", ["ralph"])) == [badges, ralph_feed]
@@ -32,12 +40,7 @@ def test_candidates_by_topic_user_and_group(session):
 
 
 def test_configuration_and_membership_messages_reach_the_hubs_they_are_about(session):
-    ralph = add_hub(session, "ralph", user_hub=True, widgets=[("badges", {}), ("sticky", {})])
-    team = add_hub(session, "designteam", members={"member": ["duffy"]},
-                   widgets=[("feed", {}), ("sticky", {"text": "x"})])
-    index = HintIndex(load_widgets())
-    index.set_hub(ralph)
-    index.set_hub(team)
+    index, ralph, team = indexed(session, ralph_second="sticky")
     badges, ralph_sticky = (w.id for w in ralph.widgets)
     team_feed, team_sticky = (w.id for w in team.widgets)
     assert index.candidates(event("hubs.widget.update", body={"hub": "designteam"})) == [
@@ -53,12 +56,7 @@ def test_configuration_and_membership_messages_reach_the_hubs_they_are_about(ses
 
 
 def test_a_hub_indexed_again_or_removed_leaves_nothing_behind(session):
-    ralph = add_hub(session, "ralph", user_hub=True, widgets=[("badges", {}), ("feed", {})])
-    team = add_hub(session, "designteam", members={"member": ["duffy"]},
-                   widgets=[("feed", {}), ("sticky", {"text": "x"})])
-    index = HintIndex(load_widgets())
-    index.set_hub(ralph)
-    index.set_hub(team)
+    index, ralph, team = indexed(session)
     badges = ralph.widgets[0].id
     team_feed, sticky = (w.id for w in team.widgets)
     session.delete(team.widgets[0])
