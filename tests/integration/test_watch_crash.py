@@ -21,11 +21,15 @@ from sqlalchemy.orm import Session
 
 from hubs.models import Message
 from hubsgen.demo import messages
+from hubsgen.output.hubs import HUBS_AT_ONCE
 from tests.integration.daemon import Broker, broker, build_user_site, watching
 
 log = logging.getLogger(__name__)
 
-USERS = [f"user{n:03d}" for n in range(40)]
+USERS = [f"user{n:03d}" for n in range(4 * HUBS_AT_ONCE)]
+"""Their first half spans two of the watcher's render chunks, so the kill, sent when the first
+fragment is rewritten, lands while the second chunk renders: within one chunk, the files of
+every hub were written in a few milliseconds, sometimes before the kill arrived."""
 AWARDS_PER_USER = 3
 
 
