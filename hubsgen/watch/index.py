@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from hubs.errors import PluginError
 from hubs.events import Event
@@ -26,6 +27,14 @@ Key = tuple[str, str]
 
 ABOUT_HUBS = CONFIG_TOPICS | MEMBERSHIP_TOPICS
 """Topics whose messages are about particular hubs (see the module's docstring)."""
+
+
+class _Indexed(NamedTuple):
+    """What one hub was indexed as: enough to find it by name and to drop it whole."""
+
+    name: str
+    ids: tuple[int, ...]
+    keys: tuple[Key, ...]
 
 
 class HintIndex:
@@ -43,10 +52,8 @@ class HintIndex:
         self._ids: dict[Key, tuple[int, ...]] = {}
         self._interned: dict[Key, Key] = {}
         self._hub_of: dict[int, int] = {}
-        self._of_hub: dict[int, tuple[int, ...]] = {}
-        self._keys_of_hub: dict[int, tuple[Key, ...]] = {}
+        self._hubs: dict[int, _Indexed] = {}
         self._hub_named: dict[str, int] = {}
-        self._name_of: dict[int, str] = {}
 
     def __len__(self) -> int:
         return len(self._hub_of)
@@ -74,19 +81,17 @@ class HintIndex:
                 key = self._interned.setdefault(key, key)
                 hub_keys.add(key)
                 _append(self._ids, key, instance.id)
+        self._hubs[hub.id] = _Indexed(hub.name, tuple(ids), tuple(hub_keys))
         self._hub_named[hub.name] = hub.id
-        self._name_of[hub.id] = hub.name
-        self._of_hub[hub.id] = tuple(ids)
-        self._keys_of_hub[hub.id] = tuple(hub_keys)
 
     def remove_hub(self, hub_id: int) -> None:
         """Forget hub *hub_id* and every instance of it."""
-        name = self._name_of.pop(hub_id, None)
-        if name is not None:
-            del self._hub_named[name]
-        ids = self._of_hub.pop(hub_id, ())
-        gone = set(ids)
-        for key in self._keys_of_hub.pop(hub_id, ()):
+        indexed = self._hubs.pop(hub_id, None)
+        if indexed is None:
+            return
+        del self._hub_named[indexed.name]
+        gone = set(indexed.ids)
+        for key in indexed.keys:
             left = tuple(i for i in self._ids[key] if i not in gone)
             if left:
                 self._ids[key] = left
@@ -96,7 +101,7 @@ class HintIndex:
             members -= gone
             if not members:
                 del self._of_plugin[plugin]
-        for instance_id in ids:
+        for instance_id in indexed.ids:
             del self._hub_of[instance_id]
 
     def hubs_of(self, instance_ids: Iterable[int]) -> set[int]:
@@ -110,7 +115,7 @@ class HintIndex:
                    for plugin in self._plugins_by_key.get(key, ())}
         if event.topic in ABOUT_HUBS:
             for hub_id in self._hubs_about(event):
-                found.update(i for i in self._of_hub[hub_id]
+                found.update(i for i in self._hubs[hub_id].ids
                              if any(i in self._of_plugin.get(p, ()) for p in plugins))
         else:
             for plugin in plugins:
