@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session, aliased
@@ -171,6 +172,14 @@ class StoredMessage:
             raise ValueError("this message's tags were not loaded: find_messages(with_tags=True)")
         return sorted(name for tag_kind, name in self.tags if tag_kind == kind)
 
+    def as_event(self) -> Event:
+        """The message as the watcher understood it when it arrived: what the widgets'
+        checks were asked about then (its tags are the names it concerned)."""
+        names = {kind: frozenset(self.names(kind)) for kind in TagKind}
+        return Event(self.msg_id, self.topic, self.timestamp, usernames=names[TagKind.USER],
+                     groups=names[TagKind.GROUP], packages=names[TagKind.PACKAGE],
+                     body=self.body, summary=self.summary, link=self.link, icon=self.icon)
+
 
 _MESSAGE_COLUMNS = [Message.__table__.c[field.name]
                     for field in dataclasses.fields(StoredMessage) if field.name != "tags"]
@@ -228,6 +237,34 @@ def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until
 
 _TAGS_QUERY = (select(MessageTag.message_id, MessageTag.kind, MessageTag.name)
                .where(MessageTag.message_id.in_(bindparam("ids", expanding=True))))
+
+
+def messages_before(connection: Connection, before: datetime,
+                    chunk: int) -> Iterator[list[StoredMessage]]:
+    """The messages sent before *before*, oldest first, with their bodies and tags, *chunk*
+    at a time: what pruning would take, read before it goes (a year-old hour of Fedora's bus
+    is thousands of messages, too many to hold at once)."""
+    after: tuple[datetime, int] = (_DAWN, 0)
+    while True:
+        rows = connection.execute(_BEFORE_QUERY, {"before": before, "after_time": after[0],
+                                                  "after_id": after[1], "chunk": chunk}).all()
+        if not rows:
+            return
+        tags: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
+        for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": list(tags)}):
+            tags[message_id].append((kind, name))
+        yield [StoredMessage(*row, tags=tuple(tags[row[0]])) for row in rows]  # type: ignore[misc]
+        after = (rows[-1].timestamp, rows[-1].id)
+
+
+_BEFORE_QUERY = (select(*_MESSAGE_COLUMNS)
+                 .where(Message.timestamp < bindparam("before", type_=Message.timestamp.type),
+                        tuple_(Message.timestamp, Message.id) > tuple_(
+                            bindparam("after_time", type_=Message.timestamp.type),
+                            bindparam("after_id")))
+                 .order_by(Message.timestamp, Message.id).limit(bindparam("chunk")))
+"""Through the timestamp index, in its order, so an hourly prune that finds a few messages
+reads a few rows, not the table."""
 
 
 def message_view(message: StoredMessage) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from hubs.plugins import load_widgets
 from hubs.render import Renderer
 from hubs.services import Services
 from hubs.settings import Settings
-from hubs.store import prune
 from hubsgen.output.files import Output
 from hubsgen.output.static import publish_static
 from hubsgen.watch.metrics import WatchMetrics
@@ -90,11 +89,10 @@ class Watcher:
         self.pipeline.sync_config()
 
     def prune_store(self) -> None:
-        """Forget messages older than the retention, counted back from the data clock."""
+        """Forget messages older than the retention, counted back from the data clock; what
+        showed them is re-rendered between the next batches."""
         self.pruned = time.monotonic()
-        with self.pipeline.sessions() as session:
-            removed = prune(session, data_now(session) - self.retention)
-            session.commit()
+        removed = self.pipeline.prune(self.retention)
         if removed:
             log.info("Pruned %d messages older than %d days", removed, self.retention.days)
 
@@ -114,12 +112,13 @@ class Watcher:
                 self.faults = 0  # the database answered: the next fault starts the backoff anew
             batch.done()
             self._periodic(stop)
-        self._finish_day_turn(stop)
+        self._finish_owed(stop)
 
-    def _finish_day_turn(self, stop: threading.Event) -> None:
-        """A finite source ran dry in the middle of a day turn: finish it before returning,
-        unless a failure of its own stops it (the next start turns the day again)."""
-        while self.pipeline.day_moved() and not stop.is_set():
+    def _finish_owed(self, stop: threading.Event) -> None:
+        """A finite source ran dry while re-renders were owed (a day turn, a prune): do them
+        before returning, unless a failure of their own stops them (the next start turns the
+        day again)."""
+        while self.pipeline.owes() and not stop.is_set():
             troubles = self.stats["periodic_failures"] + self.stats["faults"]
             self._periodic(stop)
             if self.stats["periodic_failures"] + self.stats["faults"] > troubles:
@@ -130,9 +129,9 @@ class Watcher:
         batches. A failure of their own is logged and they run again after the next batch:
         nothing here may stop the watcher either."""
         try:
-            worked = self.pipeline.day_moved()
+            worked = self.pipeline.owes()
             if worked:
-                self.pipeline.turn_day()
+                self.pipeline.catch_up()
             worked = self.retry_due() or worked
             if time.monotonic() - self.synced >= self.options.config_poll:
                 self.sync_config()

@@ -28,6 +28,8 @@ COUNTERS = {
     "matched": ("hubsgen_messages_matched", "Messages that refreshed at least one widget."),
     "redelivered": ("hubsgen_messages_redelivered",
                     "Messages handed back to the source after a transient failure."),
+    "pruned": ("hubsgen_messages_pruned",
+               "Messages forgotten past the retention; what showed them is re-rendered."),
     "rewritten": ("hubsgen_files_rewritten",
                   "Files rewritten: fragments, versions.json and pages."),
     "failed": ("hubsgen_widget_failures",
@@ -58,9 +60,10 @@ class WatchMetrics:
         self.retrying = Gauge("hubsgen_retrying_widgets",
                               "Widget instances waiting to retry a failed render.",
                               registry=self.registry)
-        self.turning = Gauge("hubsgen_day_turn_pending_hubs",
-                             "Hubs whose daily widgets still show the UTC day before the data "
-                             "clock's.", registry=self.registry)
+        self.owed = Gauge("hubsgen_owed_hubs",
+                          "Hubs owed a re-render no message asked for: the data clock entered "
+                          "a new UTC day, or messages they showed were pruned.",
+                          registry=self.registry)
         self.daily_day = Gauge("hubsgen_daily_widgets_day_seconds",
                                "Start (Unix time) of the UTC day every daily widget shows.",
                                registry=self.registry)

@@ -7,6 +7,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +24,8 @@ from hubs.memberships import apply_membership
 from hubs.models import Hub, Position, WidgetInstance
 from hubs.plugins import Registry
 from hubs.render import Renderer
-from hubs.store import record
+from hubs.store import messages_before, record
+from hubs.store import prune as prune_before
 from hubs.widget import CONFIG_TOPICS
 from hubsgen.output.files import Output
 from hubsgen.output.hubs import HubWriter
@@ -58,6 +60,12 @@ POSITION = "bus"
 """The positions row of the live bus (every source type feeds the same store); a shard's
 worker has its own, suffixed."""
 
+PRUNE_MARK = "pruned"
+"""The positions row of how far this worker read what pruning takes (one per shard)."""
+
+PRUNE_CHUNK = 500
+"""Messages read at a time, bodies and all, to learn what pruning them changes."""
+
 INFRASTRUCTURE = (*UNAVAILABLE, OSError)
 """Faults of what the watcher stands on (the database, the disk), not of a message: they pause
 the pipeline, with backoff, until they clear; nothing is acknowledged meanwhile."""
@@ -86,8 +94,16 @@ class Pipeline:
         self.source_name = "bus"
         self.day = today(renderer.now)
         """The data clock's day that the daily widgets' fragments show, or are turning to."""
-        self.turning: dict[int, set[int]] = {}
-        """Hub id -> its daily widgets' instances, for the hubs a day turn has yet to render."""
+        self.turned = self.day
+        """The day every daily widget shows: self.day once its turn is done."""
+        self.owed: dict[int, set[int]] = {}
+        """Hub id -> the instances to re-render that no message asked for: the daily widgets
+        when the data clock enters a new UTC day, and whatever showed messages the store
+        forgot; worked off TURN_SLICE hubs at a time between batches."""
+        self.forgetting: tuple[datetime, dict[int, set[int]]] | None = None
+        """A prune's cutoff, and the re-renders this shard's hubs will owe once every shard has
+        read the messages sent before it, and they are gone (see prune)."""
+        self.prune_mark = "-".join(filter(None, (PRUNE_MARK, shard.suffix)))
         self.metrics.daily_day.set(self.day.timestamp())
 
     def load_index(self) -> None:
@@ -261,32 +277,91 @@ class Pipeline:
                 dirty.setdefault(instance.hub, set()).add(instance.id)
         return dirty, matched
 
-    def day_moved(self) -> bool:
-        """Whether some daily widgets do not show the data clock's UTC day yet: it entered a
-        new one, or a turn is under way."""
-        return bool(self.turning) or today(self.renderer.now) != self.day
+    def owes(self) -> bool:
+        """Whether some hubs owe a re-render no message asked for (see *owed*), or the data
+        clock entered a UTC day that the daily widgets do not show yet."""
+        return bool(self.owed) or today(self.renderer.now) != self.day
 
-    def turn_day(self) -> None:
-        """Re-render the daily widgets of the next TURN_SLICE hubs: the data clock entered a
-        new UTC day, and their windows moved whether or not a message touched them. The first
-        call of a day lists the hubs; the daemon calls again between batches until none is
-        left, so messages go on being handled while a large site turns."""
+    def catch_up(self) -> None:
+        """Re-render what the next TURN_SLICE hubs owe. When the data clock has entered a new
+        UTC day, every daily widget is owed first: its window moved whether or not a message
+        touched it. The daemon calls again between batches until nothing is owed, so messages
+        go on being handled while a large site turns."""
         day = today(self.renderer.now)
         if day != self.day:  # a new day, or another one before the last turn was done
-            self.turning = self._daily_instances()
+            daily = self._daily_instances()
             self.day = day
             log.info("The data clock entered %s: re-rendering the daily widgets of %d hubs",
-                     day.date().isoformat(), len(self.turning))
-            self.metrics.turning.set(len(self.turning))
-        hub_ids = sorted(self.turning)[:TURN_SLICE]
+                     day.date().isoformat(), len(daily))
+            self._owe(daily)
+        hub_ids = sorted(self.owed)[:TURN_SLICE]
         with self.sessions() as session:
-            self._write(session, self._load_hubs(session, hub_ids), self.turning)
-        for hub_id in hub_ids:  # only now: a fault midway turns them again
-            del self.turning[hub_id]
-        self.metrics.turning.set(len(self.turning))
-        if not self.turning:
-            self.metrics.daily_day.set(day.timestamp())
-            log.info("Every daily widget shows %s", day.date().isoformat())
+            self._write(session, self._load_hubs(session, hub_ids), self.owed)
+        for hub_id in hub_ids:  # only now: a fault midway renders them again
+            del self.owed[hub_id]
+        self.metrics.owed.set(len(self.owed))
+        if not self.owed and self.turned != self.day:
+            self.turned = self.day
+            self.metrics.daily_day.set(self.day.timestamp())
+            log.info("Every daily widget shows %s", self.day.date().isoformat())
+
+    def _owe(self, instances: Mapping[int, set[int]]) -> None:
+        for hub_id, ids in instances.items():
+            self.owed.setdefault(hub_id, set()).update(ids)
+        self.metrics.owed.set(len(self.owed))
+
+    def prune(self, retention: timedelta) -> int:
+        """Forget the messages sent longer than *retention* before the data clock; how many
+        went. What showed them owes a re-render: as a message goes, it changes the widgets
+        whose checks it passed as it came, and the feeds of the hubs it concerns.
+
+        Shard workers share the store, so each reads what is to go for its own hubs and marks
+        how far it read; messages go once every worker has read them, and a worker owes its
+        re-renders only then, so none renders a message that is still there."""
+        with self.sessions() as session:
+            before = data_now(session) - retention
+            showing = self._showing(session, before)
+            if self.forgetting is not None:
+                for hub_id, ids in self.forgetting[1].items():
+                    showing.setdefault(hub_id, set()).update(ids)
+            self.forgetting = (before, showing)
+            read_by_all = self._mark_pruned(session, before)
+            removed = prune_before(session, read_by_all) if read_by_all is not None else 0
+            session.commit()
+        self.stats["pruned"] += removed
+        if read_by_all is not None and read_by_all >= before:
+            self._owe(showing)
+            self.forgetting = None
+        return removed
+
+    def _showing(self, session: Session, before: datetime) -> dict[int, set[int]]:
+        """This shard's instances (by hub id) that the messages sent before *before* changed,
+        and the hubs whose feeds they joined: what pruning them changes."""
+        showing: dict[int, set[int]] = {}
+        for messages in messages_before(session.connection(), before, PRUNE_CHUNK):
+            events = [message.as_event() for message in messages]
+            for instances in self.affected(session, events).values():
+                for instance in instances:
+                    showing.setdefault(instance.hub.id, set()).add(instance.id)
+            for hub_id in self._fed(session, events):
+                if hub_id in self.indexed:  # this shard's
+                    showing.setdefault(hub_id, set())
+        return showing
+
+    def _mark_pruned(self, session: Session, before: datetime) -> datetime | None:
+        """Note that this shard read what pruning takes up to *before*; how far every shard
+        has, None while one never did."""
+        mark = session.get(Position, self.prune_mark)
+        if mark is None:
+            session.add(Position(source=self.prune_mark, msg_id="", timestamp=before))
+        elif before > mark.timestamp:
+            mark.timestamp = before
+        session.flush()
+        names = ["-".join(filter(None, (PRUNE_MARK, Shard(i, self.shard.count).suffix)))
+                 for i in range(self.shard.count)]
+        marks = list(session.scalars(select(Position.timestamp)
+                                     .where(Position.source.in_(names))))
+        return min(marks) if len(marks) == len(names) else None
 
     def _daily_instances(self) -> dict[int, set[int]]:
         """The instances of daily widgets on this shard's hubs, by hub id."""

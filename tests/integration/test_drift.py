@@ -8,6 +8,7 @@ that shows "x ago", or counts a window ending at the newest message, differs her
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -30,6 +31,10 @@ MESSAGES = 2_000
 SPAN = timedelta(days=4, hours=7)
 """From the synthetic data's newest message on: the data clock crosses four UTC midnights."""
 
+PRUNED_MESSAGES = 300
+PRUNED_RETENTION_DAYS = 45
+"""A retention that takes about a third of the synthetic history, which spans some 80 days."""
+
 WATCH = 300
 """Seconds the replay may take: about 25 of CPU, and a loaded 2-core machine gives a quarter."""
 
@@ -42,6 +47,28 @@ BLANKS = {"versions.json": b'{"seq":_,', "index.html": b' data-seq="_"'}
 def test_watched_tree_equals_a_clean_build_after_days_of_traffic(tmp_path: Path) -> None:
     """Assert 2,000 messages over four days, watched into a built tree, leave every file as a
     clean build of the resulting database writes it, but for the state numbers."""
+    differing, _ = watched_then_built(tmp_path, MESSAGES)
+    assert not differing, (f"{len(differing)} file(s) of the watched tree differ from a clean "
+                           f"build: {', '.join(differing[:40])}")
+
+
+def test_watched_tree_equals_a_clean_build_after_pruning(tmp_path: Path) -> None:
+    """Assert a watcher that prunes the store, as it does hourly, takes what went off the
+    pages that showed it: badges, feeds, counts, a clean build's tree and its own agree."""
+    settings = tmp_path / "hubsgen.toml"
+    settings.write_text(f"retention_days = {PRUNED_RETENTION_DAYS}\n")
+    differing, summary = watched_then_built(tmp_path, PRUNED_MESSAGES, "--config",
+                                            str(settings))
+    pruned = re.search(r"(\d+) pruned", summary)
+    assert pruned and int(pruned[1]) > 0, f"the watcher pruned nothing: {summary}"
+    assert not differing, (f"{len(differing)} file(s) of the watched tree differ from a clean "
+                           f"build: {', '.join(differing[:40])}")
+
+
+def watched_then_built(tmp_path: Path, messages: int, *options: str) -> tuple[list[str], str]:
+    """Build the synthetic site, watch *messages* of traffic into it, build the resulting
+    database afresh beside it; the files that differ (see tree_differences), and the
+    watcher's summary."""
     db_url = f"sqlite:///{tmp_path / 'hubs.db'}"
     engine = open_engine(db_url, create=True)
     create_schema(engine)
@@ -49,18 +76,16 @@ def test_watched_tree_equals_a_clean_build_after_days_of_traffic(tmp_path: Path)
         populate_synthetic(conn, SPEC)
     engine.dispose()
     watched, clean = tmp_path / "watched", tmp_path / "clean"
-    run_hubsgen("--db", db_url, "build", "--out", str(watched), cwd=tmp_path)
+    run_hubsgen(*options, "--db", db_url, "build", "--out", str(watched), cwd=tmp_path)
     replay = tmp_path / "traffic.jsonl"
+    world = make_world(random.Random(SPEC.seed), SPEC)
     replay.write_text("".join(json.dumps(fedmsg_envelope(event)) + "\n"
-                              for event in traffic(make_world(random.Random(SPEC.seed), SPEC))))
+                              for event in itertools.islice(traffic(world), messages)))
 
-    run_hubsgen("--db", db_url, "watch", "--out", str(watched), "--source", f"replay:{replay}",
-                "--once", cwd=tmp_path, timeout=WATCH)
-    run_hubsgen("--db", db_url, "build", "--force", "--out", str(clean), cwd=tmp_path)
-
-    differing = tree_differences(watched, clean)
-    assert not differing, (f"{len(differing)} file(s) of the watched tree differ from a clean "
-                           f"build: {', '.join(differing[:40])}")
+    summary = run_hubsgen(*options, "--db", db_url, "watch", "--out", str(watched), "--source",
+                          f"replay:{replay}", "--once", cwd=tmp_path, timeout=WATCH)
+    run_hubsgen(*options, "--db", db_url, "build", "--force", "--out", str(clean), cwd=tmp_path)
+    return tree_differences(watched, clean), summary
 
 
 def traffic(world: World) -> Iterator[Event]:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
 from hubs.errors import ConfigError
 from hubs.settings import load_settings
-from hubs.testing import add_hub, make_engine
+from hubs.testing import T0, add_events, add_hub, make_engine
 from hubsgen.build.run import run_build
-from hubsgen.watch.daemon import WatchOptions, run_watch
+from hubsgen.demo import messages
+from hubsgen.watch.daemon import Watcher, WatchOptions, open_watcher, run_watch
 from hubsgen.watch.shards import Shard
 from hubsgen.watch.sources.replay import ReplaySource
-from tests.sites import Site, award
+from tests.sites import Site, award, widget_id
 
 
 def test_parse_and_refuse():
@@ -59,4 +61,44 @@ def test_two_workers_together_write_each_affected_hub_once(sqlite_url, tmp_path)
     assert written[0] and written[1] and not written[0] & written[1]
     assert written[0] | written[1] == set(users)
     assert {p.split("/")[0] for p in site.changed_since(before)} == set(users)
+    engine.dispose()
+
+
+def test_pruned_messages_go_once_every_worker_read_them_and_each_rewrites_its_own_hubs(
+        sqlite_url, tmp_path):
+    """A worker that prunes first only marks how far it read: were the messages gone before
+    the other worker read them, that worker's hubs would go on showing them. Once both have
+    read, they go, and each worker rewrites the hubs of its own shard."""
+    engine = make_engine(sqlite_url)
+    users = [f"user{n:02d}" for n in range(8)]
+    with Session(engine) as s:
+        for user in users:
+            add_hub(s, user, user_hub=True, widgets=[("badges", {})])
+        add_events(s, [messages.badge_award(T0 - timedelta(days=500), user, "ancient",
+                                            "Ancient", "Long ago") for user in users])
+        add_events(s, [messages.badge_award(T0, users[0], "recent", "Recent", "Now")])
+        s.commit()
+    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "build"))
+    run_build(site.settings)
+    badges = {user: widget_id(site, user, "badges") for user in users}
+    firsts = {user for user in users if Shard(0, 2).owns(user)}
+    assert 0 < len(firsts) < len(users)
+
+    def showing_ancient() -> set[str]:
+        return {user for user in users if "Ancient" in site.fragment(user, badges[user])["html"]}
+
+    def prune_and_catch_up(watcher: Watcher) -> None:
+        watcher.prune_store()
+        while watcher.pipeline.owes():
+            watcher.pipeline.catch_up()
+
+    with (open_watcher(site.settings, WatchOptions(shard=Shard(0, 2))) as first,
+          open_watcher(site.settings, WatchOptions(shard=Shard(1, 2))) as second):
+        prune_and_catch_up(first)
+        assert first.stats["pruned"] == 0 and showing_ancient() == set(users)
+        prune_and_catch_up(second)
+        assert second.stats["pruned"] == len(users)
+        assert showing_ancient() == firsts
+        prune_and_catch_up(first)
+    assert showing_ancient() == set()
     engine.dispose()

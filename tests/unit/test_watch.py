@@ -177,7 +177,7 @@ def test_a_day_turn_lets_messages_through_between_its_slices(sqlite_url, tmp_pat
     assert site.build().failures == []
     monkeypatch.setattr(pipeline, "TURN_SLICE", 1)
     calls: list[str] = []
-    for name in ("handle", "turn_day"):
+    for name in ("handle", "catch_up"):
         original = getattr(pipeline.Pipeline, name)
 
         def spy(self, *args, _name=name, _original=original):
@@ -186,8 +186,8 @@ def test_a_day_turn_lets_messages_through_between_its_slices(sqlite_url, tmp_pat
 
         monkeypatch.setattr(pipeline.Pipeline, name, spy)
     replay(site, tmp_path, award(1), award(1.1, badge="second"), max_batch=1)
-    assert calls[:4] == ["handle", "turn_day", "handle", "turn_day"]
-    assert calls.count("turn_day") == 4, "one hub per slice, the last after the source ran dry"
+    assert calls[:4] == ["handle", "catch_up", "handle", "catch_up"]
+    assert calls.count("catch_up") == 4, "one hub per slice, the last after the source ran dry"
     for team in ("designteam", "infra", "qa", "docs"):
         assert " sync" not in site.fragment(team, widget_id(site, team, "meetings"))["html"]
     assert "Icon review" not in site.fragment("designteam",
@@ -236,16 +236,16 @@ def test_a_failing_day_turn_is_logged_and_tried_again_without_stopping_the_watch
     from hubsgen.watch.pipeline import Pipeline
 
     site, meetings = built_with_a_meeting_today(sqlite_url, tmp_path)
-    turn_day = Pipeline.turn_day
+    catch_up = Pipeline.catch_up
     calls = []
 
     def fails_once(pipeline: Pipeline) -> None:
         calls.append(pipeline)
         if len(calls) == 1:
             raise RuntimeError("a bug in the day turn")
-        turn_day(pipeline)
+        catch_up(pipeline)
 
-    monkeypatch.setattr(Pipeline, "turn_day", fails_once)
+    monkeypatch.setattr(Pipeline, "catch_up", fails_once)
     stats = replay(site, tmp_path, award(1, badge="first"), award(1.1, badge="second"),
                    max_batch=1)
     assert stats["periodic_failures"] == 1
