@@ -296,30 +296,52 @@ def messages_tagged(messages: Sequence[StoredMessage], kind: TagKind,
 
 
 def messages_of_each(connection: Connection, kind: TagKind, names: Collection[str], *,
-                     topics: Collection[str], since: datetime) -> dict[str, list[StoredMessage]]:
-    """What messages_tagged makes of find_messages(with_tags=True) for *names* of one *kind*,
-    in one statement, the messages' own tags left unread (their `tags` is None): each name's
-    tags in the window join their messages. Reading every tag of every message found, to
-    share them out, cost the per-person widgets more than this."""
+                     topics: Collection[str], since: datetime = _DAWN,
+                     limit: int | None = None) -> dict[str, list[StoredMessage]]:
+    """What messages_tagged makes of find_messages(with_tags=True) for *names* of one *kind*
+    (sent since *since*; by default, all; the newest *limit* of each name if given), in one
+    statement, the messages' own tags left unread (their `tags` is None): each name's tags
+    in the window join their messages. Reading every tag of every message found, to share
+    them out, cost the per-person widgets more than this (a meeting's minutes are tagged with
+    everyone who spoke)."""
     by_name: dict[str, list[StoredMessage]] = {name: [] for name in names}
     if not by_name:
         return by_name
     params = {"kind": kind.value, "names": sorted(by_name), "topics": sorted(topics),
-              "since": since}
-    for name, *columns in connection.execute(_MESSAGES_OF_EACH, params):
+              "since": since, "limit": limit}
+    query = _MESSAGES_OF_EACH if limit is None else _NEWEST_OF_EACH
+    for name, *columns in connection.execute(query, params):
         by_name[name].append(StoredMessage(*columns))
     return by_name
 
 
+_OF_EACH_WHERE = (
+    MessageTag.kind == bindparam("kind"),
+    MessageTag.name.in_(bindparam("names", expanding=True)),
+    MessageTag.timestamp >= bindparam("since", type_=Message.timestamp.type),
+    Message.timestamp >= bindparam("since", type_=Message.timestamp.type),
+    Message.topic.in_(bindparam("topics", expanding=True)))
+
 _MESSAGES_OF_EACH = (
     select(MessageTag.name, *_MESSAGE_COLUMNS)
     .join_from(MessageTag, Message, Message.id == MessageTag.message_id)
-    .where(MessageTag.kind == bindparam("kind"),
-           MessageTag.name.in_(bindparam("names", expanding=True)),
-           MessageTag.timestamp >= bindparam("since", type_=Message.timestamp.type),
-           Message.timestamp >= bindparam("since", type_=Message.timestamp.type),
-           Message.topic.in_(bindparam("topics", expanding=True)))
+    .where(*_OF_EACH_WHERE)
     .order_by(Message.timestamp.desc(), Message.id.desc()))
+
+_RANKED_OF_EACH = (
+    select(MessageTag.name, Message.id, func.row_number().over(
+        partition_by=MessageTag.name, order_by=(Message.timestamp.desc(), Message.id.desc())
+    ).label("rank"))
+    .join_from(MessageTag, Message, Message.id == MessageTag.message_id)
+    .where(*_OF_EACH_WHERE)
+    .subquery("ranked"))
+
+_NEWEST_OF_EACH = (
+    select(_RANKED_OF_EACH.c.name, *_MESSAGE_COLUMNS)
+    .join_from(_RANKED_OF_EACH, Message, Message.id == _RANKED_OF_EACH.c.id)
+    .where(_RANKED_OF_EACH.c.rank <= bindparam("limit"))
+    .order_by(Message.timestamp.desc(), Message.id.desc()))
+"""Ranks ids only and reads the winners' bodies: a team's newest minutes among all of them."""
 
 
 def hub_tags() -> Select[Any]:

@@ -12,7 +12,7 @@ from hubs import bodies
 from hubs.events import Event
 from hubs.models import TagKind, WidgetInstance
 from hubs.services import Services
-from hubs.store import StoredMessage, find_messages, messages_tagged
+from hubs.store import StoredMessage, messages_of_each
 from hubs.validators import integer, optional, text, username
 from hubs.widget import (
     CONFIG_TOPICS,
@@ -33,14 +33,12 @@ BADGES = "https://badges.fedoraproject.org"
 def badges_many(ctx: BulkContext,
                 batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """The newest badges first; Tahrir when web services are on, else the award messages,
-    those of the whole chunk in one query (and one for their tags)."""
+    those of the whole chunk in one query."""
     names = {item.id: subject(item.instance, item.config) for item in batch}
     if ctx.services.enabled:
         return {item.id: _view(names[item.id], _from_tahrir(ctx.services, names[item.id]),
                                item.config["limit"]) for item in batch}
-    messages = find_messages(ctx.session, usernames=set(names.values()), topics=[AWARD],
-                             with_tags=True)
-    awards = messages_tagged(messages, TagKind.USER, names.values())
+    awards = messages_of_each(ctx.connection, TagKind.USER, set(names.values()), topics=[AWARD])
     return {item.id: _view(names[item.id], _from_store(awards[names[item.id]], names[item.id]),
                            item.config["limit"]) for item in batch}
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from hubs import bodies, clock
 from hubs.events import Event
 from hubs.models import TagKind, WidgetInstance
-from hubs.store import StoredMessage, find_messages, messages_tagged
+from hubs.store import StoredMessage, messages_of_each
 from hubs.validators import integer, name_list, text
 from hubs.widget import (
     CONFIG_TOPICS,
@@ -50,8 +50,7 @@ def calendars_of(instance: WidgetInstance, config: Mapping[str, Any]) -> list[st
 def meetings_many(ctx: BulkContext,
                   batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """Per calendar, the soonest meetings from the start of today (UTC) on; fedocal when web
-    services are on, else the store, read for the whole chunk in one query (and one for the
-    tags)."""
+    services are on, else the store, read for the whole chunk in one query."""
     names = {item.id: calendars_of(item.instance, item.config) for item in batch}
     today = clock.today(ctx.now)
     if ctx.services.enabled:
@@ -59,9 +58,8 @@ def meetings_many(ctx: BulkContext,
                  for item in batch}
     else:
         calendars = {name for listed in names.values() for name in listed}
-        messages = find_messages(ctx.session, groups=calendars, topics=MEETING_TOPICS,
-                                 since=today - LOOKBACK, with_tags=True)
-        tagged = messages_tagged(messages, TagKind.GROUP, calendars)
+        tagged = messages_of_each(ctx.connection, TagKind.GROUP, calendars,
+                                  topics=MEETING_TOPICS, since=today - LOOKBACK)
         found = {item.id: _from_store(_merged(tagged, names[item.id]), names[item.id])
                  for item in batch}
     return {item.id: _meetings(names[item.id], found[item.id], today, item.config["limit"])
@@ -69,8 +67,8 @@ def meetings_many(ctx: BulkContext,
 
 
 def _merged(tagged: Mapping[str, list[StoredMessage]], names: list[str]) -> list[StoredMessage]:
-    """The messages tagged with any of *names*, once each, newest first as find_messages
-    orders them."""
+    """The messages tagged with any of *names*, once each, newest first as the store orders
+    them."""
     messages = {m.id: m for name in names for m in tagged[name]}
     return sorted(messages.values(), key=lambda m: (m.timestamp, m.id), reverse=True)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from hubs.events import Event
 from hubs.models import Role, TagKind, WidgetInstance
-from hubs.store import StoredMessage, find_messages, messages_tagged
+from hubs.store import StoredMessage, messages_of_each
 from hubs.validators import link, link_or_nothing, text
 from hubs.widget import (
     CONFIG_TOPICS,
@@ -29,12 +29,12 @@ MINUTES_TOPIC = "meetbot.meeting.complete"
 
 def rules_many(ctx: BulkContext, batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """The configured links, the owners and the latest minutes: for the whole chunk, one
-    query for the owners (shared with other widgets) and two for the minutes."""
+    query for the owners (shared with other widgets) and one for the minutes."""
     owners = {item.id: item.hub.usernames(Role.OWNER) for item in batch}
     users = known_users(ctx, (name for names in owners.values() for name in names))
     groups = {item.hub.name for item in batch}
-    minutes = messages_tagged(find_messages(ctx.session, groups=groups, topics=[MINUTES_TOPIC],
-                                            with_tags=True), TagKind.GROUP, groups)
+    minutes = messages_of_each(ctx.connection, TagKind.GROUP, groups, topics=[MINUTES_TOPIC],
+                               limit=1)
     return {item.id: {
         "link": item.config["link"],
         "schedule_text": item.config["schedule_text"],

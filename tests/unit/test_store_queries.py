@@ -5,7 +5,7 @@ find_messages reads only the tags in its time window. Hypothesis stores messages
 distinct times (so many tie) about a team's members, its group and a user hub's user: every
 hub's newest must equal the newest *limit* find_messages returns for the same names, a
 window must hold what filtering all of them by time and topic in Python keeps, and each
-person's messages must be those find_messages tags with them.
+person's messages (or their newest few) must be those find_messages tags with them.
 """
 
 from __future__ import annotations
@@ -112,18 +112,20 @@ def test_each_persons_messages_are_those_find_messages_tags_with_them(
     @settings(max_examples=80, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(stored_events(), st.sets(st.sampled_from(PEOPLE)),
-           st.sets(st.sampled_from(TOPICS), min_size=1), st.integers(0, 7))
+           st.sets(st.sampled_from(TOPICS), min_size=1), st.none() | st.integers(0, 7),
+           st.none() | st.integers(1, 4))
     def check(events: list[Event], people: set[str], topics: set[str],
-              since_hours: int) -> None:
-        since = T0 - timedelta(hours=since_hours)
+              since_hours: int | None, limit: int | None) -> None:
+        since = None if since_hours is None else T0 - timedelta(hours=since_hours)
+        window = {} if since is None else {"since": since}
         with Session(hubs_engine) as session:
             add_events(session, events)
-            found = find_messages(session, usernames=people, topics=topics, since=since,
-                                  with_tags=True)
+            found = find_messages(session, usernames=people, topics=topics, with_tags=True,
+                                  **window)
             expected = messages_tagged(found, TagKind.USER, people)
             each = messages_of_each(session.connection(), TagKind.USER, people, topics=topics,
-                                    since=since)
-            assert each == {name: [replace(m, tags=None) for m in messages]
+                                    limit=limit, **window)
+            assert each == {name: [replace(m, tags=None) for m in messages[:limit]]
                             for name, messages in expected.items()}
             session.rollback()
 
