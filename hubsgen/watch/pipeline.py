@@ -103,7 +103,7 @@ class Pipeline:
         self.forgetting: tuple[datetime, dict[int, set[int]]] | None = None
         """A prune's cutoff, and the re-renders this shard's hubs will owe once every shard has
         read the messages sent before it, and they are gone (see prune)."""
-        self.prune_mark = "-".join(filter(None, (PRUNE_MARK, shard.suffix)))
+        self.prune_mark = _prune_mark(shard)
         self.metrics.daily_day.set(self.day.timestamp())
 
     def load_index(self) -> None:
@@ -357,8 +357,7 @@ class Pipeline:
         elif before > mark.timestamp:
             mark.timestamp = before
         session.flush()
-        names = ["-".join(filter(None, (PRUNE_MARK, Shard(i, self.shard.count).suffix)))
-                 for i in range(self.shard.count)]
+        names = [_prune_mark(Shard(i, self.shard.count)) for i in range(self.shard.count)]
         marks = list(session.scalars(select(Position.timestamp)
                                      .where(Position.source.in_(names))))
         return min(marks) if len(marks) == len(names) else None
@@ -459,6 +458,10 @@ class Pipeline:
         hubs = self.hubs.get(self.index.hubs_of(wanted))
         return sorted((instance for hub in hubs for instance in hub.widgets
                        if instance.id in wanted), key=lambda instance: instance.id)
+
+
+def _prune_mark(shard: Shard) -> str:
+    return "-".join(filter(None, (PRUNE_MARK, shard.suffix)))
 
 
 def _failure() -> str:

@@ -154,7 +154,7 @@ def test_replay_skips_malformed_unknown_and_huge_messages_and_handles_the_rest(
     assert "Quarantined message line 1 (no topic) at decode: message (no id): not JSON" in log
     assert "Quarantined message line 3 (no topic) at decode: message huge-1: body is" in log
     assert f"Message {good['msg_id']} (fedbadges.badge.award) refreshes {USERS[0]}/" in log
-    assert "malformed 2, matched 1, quarantined 2, received 4" in log
+    assert "malformed 2, matched 1, pruned 0, quarantined 2, received 4" in log
     assert shown(out, USERS[0]) == {"late"}
     changed = {str(p.relative_to(out)) for p in out.rglob("*")
                if p.is_file() and before.get(p) != p.stat().st_mtime_ns}
