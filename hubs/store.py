@@ -209,12 +209,9 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
     rows = connection.execute(query, {k: v for k, v in params.items() if v is not None}).all()
     if not with_tags:
         return [StoredMessage(*row) for row in rows]
-    tags: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
-    if tags:
-        for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": list(tags)}).all():
-            tags[message_id].append((kind, name))
+    tags = _tags_of(connection, [row.id for row in rows])
     # The columns are the fields before tags, in order.
-    return [StoredMessage(*row, tags=tuple(tags[row[0]])) for row in rows]  # type: ignore[misc]
+    return [StoredMessage(*row, tags=tags[row[0]]) for row in rows]  # type: ignore[misc]
 
 
 @functools.cache
@@ -235,6 +232,16 @@ def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until
     return query.limit(bindparam("limit")) if limit else query
 
 
+def _tags_of(connection: Connection,
+             message_ids: Collection[int]) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Each message's (kind, name) tags, in one query."""
+    tags: dict[int, list[tuple[str, str]]] = {message_id: [] for message_id in message_ids}
+    if tags:
+        for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": sorted(tags)}):
+            tags[message_id].append((kind, name))
+    return {message_id: tuple(found) for message_id, found in tags.items()}
+
+
 _TAGS_QUERY = (select(MessageTag.message_id, MessageTag.kind, MessageTag.name)
                .where(MessageTag.message_id.in_(bindparam("ids", expanding=True))))
 
@@ -250,10 +257,8 @@ def messages_before(connection: Connection, before: datetime,
                                                   "after_id": after[1], "chunk": chunk}).all()
         if not rows:
             return
-        tags: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
-        for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": list(tags)}):
-            tags[message_id].append((kind, name))
-        yield [StoredMessage(*row, tags=tuple(tags[row[0]])) for row in rows]  # type: ignore[misc]
+        tags = _tags_of(connection, [row.id for row in rows])
+        yield [StoredMessage(*row, tags=tags[row[0]]) for row in rows]  # type: ignore[misc]
         after = (rows[-1].timestamp, rows[-1].id)
 
 
@@ -375,14 +380,10 @@ def newest_per_hub(connection: Connection, hub_ids: Collection[int], until: date
     was a quarter of this."""
     params = {"hub_ids": sorted(hub_ids), "until": until, "limit": limit, "skip": limit - 1}
     rows = connection.execute(_newest_per_hub_query(with_bodies), params).all()
-    tags: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
-    if tags:
-        for message_id, kind, name in connection.execute(
-                _TAGS_QUERY, {"ids": sorted(tags)}).all():
-            tags[message_id].append((kind, name))
+    tags = _tags_of(connection, [row.id for row in rows])
     newest: dict[int, list[StoredMessage]] = {hub_id: [] for hub_id in hub_ids}
     for hub_id, *columns in rows:  # the fields before tags, in order
-        message = StoredMessage(*columns, tags=tuple(tags[columns[0]]))  # type: ignore[misc]
+        message = StoredMessage(*columns, tags=tags[columns[0]])  # type: ignore[misc]
         newest[hub_id].append(message)
     return newest
 
