@@ -89,7 +89,7 @@ class Pipeline:
         self.index = HintIndex(registry)
         self.stats: Counter[str] = Counter()
         self.metrics = WatchMetrics(self.stats)
-        self.position = "-".join(filter(None, (POSITION, shard.suffix)))
+        self.position = _of_shard(POSITION, shard)
         self.indexed: dict[int, tuple[str, int]] = {}  # hub id -> (name, revision) indexed
         self.source_name = "bus"
         self.day = today(renderer.now)
@@ -103,7 +103,7 @@ class Pipeline:
         self.forgetting: tuple[datetime, dict[int, set[int]]] | None = None
         """A prune's cutoff, and the re-renders this shard's hubs will owe once every shard has
         read the messages sent before it, and they are gone (see prune)."""
-        self.prune_mark = _prune_mark(shard)
+        self.prune_mark = _of_shard(PRUNE_MARK, shard)
         self.metrics.daily_day.set(self.day.timestamp())
 
     def load_index(self) -> None:
@@ -306,8 +306,7 @@ class Pipeline:
             log.info("Every daily widget shows %s", self.day.date().isoformat())
 
     def _owe(self, instances: Mapping[int, set[int]]) -> None:
-        for hub_id, ids in instances.items():
-            self.owed.setdefault(hub_id, set()).update(ids)
+        _add_instances(self.owed, instances)
         self.metrics.owed.set(len(self.owed))
 
     def prune(self, retention: timedelta) -> int:
@@ -322,8 +321,7 @@ class Pipeline:
             before = data_now(session) - retention
             showing = self._showing(session, before)
             if self.forgetting is not None:
-                for hub_id, ids in self.forgetting[1].items():
-                    showing.setdefault(hub_id, set()).update(ids)
+                _add_instances(showing, self.forgetting[1])
             self.forgetting = (before, showing)
             read_by_all = self._mark_pruned(session, before)
             removed = prune_before(session, read_by_all) if read_by_all is not None else 0
@@ -357,7 +355,8 @@ class Pipeline:
         elif before > mark.timestamp:
             mark.timestamp = before
         session.flush()
-        names = [_prune_mark(Shard(i, self.shard.count)) for i in range(self.shard.count)]
+        names = [_of_shard(PRUNE_MARK, Shard(i, self.shard.count))
+                 for i in range(self.shard.count)]
         marks = list(session.scalars(select(Position.timestamp)
                                      .where(Position.source.in_(names))))
         return min(marks) if len(marks) == len(names) else None
@@ -460,8 +459,15 @@ class Pipeline:
                        if instance.id in wanted), key=lambda instance: instance.id)
 
 
-def _prune_mark(shard: Shard) -> str:
-    return "-".join(filter(None, (PRUNE_MARK, shard.suffix)))
+def _of_shard(name: str, shard: Shard) -> str:
+    """A positions row's name for *shard*'s worker: *name*, suffixed when sharded."""
+    return "-".join(filter(None, (name, shard.suffix)))
+
+
+def _add_instances(into: dict[int, set[int]], more: Mapping[int, set[int]]) -> None:
+    """Add *more*'s instances, by hub id, to *into*'s."""
+    for hub_id, ids in more.items():
+        into.setdefault(hub_id, set()).update(ids)
 
 
 def _failure() -> str:
