@@ -41,7 +41,7 @@ _DECLARATION = "<?xml version='1.0' encoding='utf-8'?>"
 
 def hub_feeds(bulk: BulkContext, hubs: Sequence[Hub], site_url: str) -> dict[int, bytes]:
     """Each hub's newest messages, up to the data clock, as an Atom document, by hub id: the
-    messages of all the hubs read in two statements, which the feed widget shares."""
+    messages of all the hubs read in one statement, which the feed widget shares."""
     newest = newest_of_chunk(bulk, {hub.id for hub in hubs}, FEED_ENTRIES)
     return {hub.id: render_feed(hub, newest[hub.id], site_url) for hub in hubs}
 

@@ -195,7 +195,7 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
     """Messages concerning any of the names, optionally of some topics and in a time window.
 
     Ties in time are broken by id so the order, and so the page, is deterministic. With
-    *with_tags*, their tags come too, in one more query (for `message_view`).
+    *with_tags*, their tags come too (for `message_view`).
     """
     who = Concerning.of(usernames, groups, packages)
     if not who:
@@ -203,23 +203,22 @@ def find_messages(session: Session, *, usernames: Collection[str] = (),
     params = who.params | {"topics": sorted(topics), "since": since, "until": until,
                            "limit": limit}
     query = _messages_query(who.kinds, bool(topics), since is not None, until is not None,
-                            limit is not None, newest_first)
+                            limit is not None, newest_first, with_tags)
     # Core on the session's connection: the ORM's execute path cost as much as the query.
-    connection = session.connection()
-    rows = connection.execute(query, {k: v for k, v in params.items() if v is not None}).all()
+    rows = session.connection().execute(
+        query, {k: v for k, v in params.items() if v is not None}).all()
     if not with_tags:
         return [StoredMessage(*row) for row in rows]
-    tags = _tags_of(connection, [row.id for row in rows])
-    # The columns are the fields before tags, in order.
-    return [StoredMessage(*row, tags=tags[row[0]]) for row in rows]  # type: ignore[misc]
+    return [_with_tags(row) for row in rows]
 
 
 @functools.cache
 def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until: bool,
-                    limit: bool, newest_first: bool) -> Select[Any]:
+                    limit: bool, newest_first: bool, with_tags: bool) -> Select[Any]:
     """One statement per shape of find_messages call. The time window narrows the tags read
     too: updates_ready's 60 days then cost SQLite a fifth of reading every tag of its people."""
-    query = select(*_MESSAGE_COLUMNS).where(Message.id.in_(concerning_ids(kinds, since, until)))
+    columns = [*_MESSAGE_COLUMNS, _TAGS_COLUMN] if with_tags else _MESSAGE_COLUMNS
+    query = select(*columns).where(Message.id.in_(concerning_ids(kinds, since, until)))
     if topics:
         query = query.where(Message.topic.in_(bindparam("topics", expanding=True)))
     if since:
@@ -232,18 +231,26 @@ def _messages_query(kinds: tuple[TagKind, ...], topics: bool, since: bool, until
     return query.limit(bindparam("limit")) if limit else query
 
 
-def _tags_of(connection: Connection,
-             message_ids: Collection[int]) -> dict[int, tuple[tuple[str, str], ...]]:
-    """Each message's (kind, name) tags, in one query."""
-    tags: dict[int, list[tuple[str, str]]] = {message_id: [] for message_id in message_ids}
-    if tags:
-        for message_id, kind, name in connection.execute(_TAGS_QUERY, {"ids": sorted(tags)}):
-            tags[message_id].append((kind, name))
-    return {message_id: tuple(found) for message_id, found in tags.items()}
+_TAGS_COLUMN = (
+    select(func.aggregate_strings(MessageTag.kind + ":" + func.replace(
+        func.replace(MessageTag.name, "%", "%25"), " ", "%20"), " "))
+    .where(MessageTag.message_id == Message.id)
+    .scalar_subquery().label("tags"))
+"""A message's tags as one text, ``kind:name`` words (a name's spaces and percent signs
+escaped as in a URL), read with the message: a second statement for the tags of the rows
+found, and a Python row per tag, cost a feed as much as finding its messages."""
 
 
-_TAGS_QUERY = (select(MessageTag.message_id, MessageTag.kind, MessageTag.name)
-               .where(MessageTag.message_id.in_(bindparam("ids", expanding=True))))
+def _with_tags(row: Any) -> StoredMessage:
+    """The StoredMessage of a row of the message columns and _TAGS_COLUMN, in that order."""
+    *columns, packed = row
+    tags = []
+    for word in packed.split(" ") if packed else ():
+        kind, _, name = word.partition(":")
+        if "%" in name:
+            name = name.replace("%20", " ").replace("%25", "%")
+        tags.append((kind, name))
+    return StoredMessage(*columns, tags=tuple(sorted(tags)))  # type: ignore[misc]
 
 
 def messages_before(connection: Connection, before: datetime,
@@ -257,12 +264,11 @@ def messages_before(connection: Connection, before: datetime,
                                                   "after_id": after[1], "chunk": chunk}).all()
         if not rows:
             return
-        tags = _tags_of(connection, [row.id for row in rows])
-        yield [StoredMessage(*row, tags=tags[row[0]]) for row in rows]  # type: ignore[misc]
+        yield [_with_tags(row) for row in rows]
         after = (rows[-1].timestamp, rows[-1].id)
 
 
-_BEFORE_QUERY = (select(*_MESSAGE_COLUMNS)
+_BEFORE_QUERY = (select(*_MESSAGE_COLUMNS, _TAGS_COLUMN)
                  .where(Message.timestamp < bindparam("before", type_=Message.timestamp.type),
                         tuple_(Message.timestamp, Message.id) > tuple_(
                             bindparam("after_time", type_=Message.timestamp.type),
@@ -375,16 +381,13 @@ def hub_messages() -> Select[Any]:
 def newest_per_hub(connection: Connection, hub_ids: Collection[int], until: datetime,
                    limit: int, *, with_bodies: bool = True) -> dict[int, list[StoredMessage]]:
     """Each hub's newest *limit* messages up to *until* with their tags, as find_messages
-    gives them per hub, in two statements for all the hubs (ROW_NUMBER() per hub). Without
+    gives them per hub, in one statement for all the hubs (ROW_NUMBER() per hub). Without
     *with_bodies*, each body is empty: feeds show summaries, and decoding bodies nobody read
     was a quarter of this."""
     params = {"hub_ids": sorted(hub_ids), "until": until, "limit": limit, "skip": limit - 1}
-    rows = connection.execute(_newest_per_hub_query(with_bodies), params).all()
-    tags = _tags_of(connection, [row.id for row in rows])
     newest: dict[int, list[StoredMessage]] = {hub_id: [] for hub_id in hub_ids}
-    for hub_id, *columns in rows:  # the fields before tags, in order
-        message = StoredMessage(*columns, tags=tags[columns[0]])  # type: ignore[misc]
-        newest[hub_id].append(message)
+    for hub_id, *columns in connection.execute(_newest_per_hub_query(with_bodies), params).all():
+        newest[hub_id].append(_with_tags(columns))
     return newest
 
 
@@ -424,7 +427,7 @@ def _newest_per_hub_query(with_bodies: bool) -> Select[Any]:
     ranked = select(hits.c.hub_id, hits.c.message_id, rank.label("rank")).subquery("ranked")
     columns = _MESSAGE_COLUMNS if with_bodies else [
         _EMPTY_BODY if column.name == "body" else column for column in _MESSAGE_COLUMNS]
-    return (select(ranked.c.hub_id, *columns)
+    return (select(ranked.c.hub_id, *columns, _TAGS_COLUMN)
             .join_from(ranked, Message, Message.id == ranked.c.message_id)
             .where(ranked.c.rank <= bindparam("limit"))
             .order_by(ranked.c.hub_id, ranked.c.rank))

@@ -13,7 +13,7 @@ from hubs.widget import Argument, BulkContext, ConfiguredInstance, Panel, Widget
 
 def feed_many(ctx: BulkContext, batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """The newest messages of each hub's people and group, up to the data clock: one windowed
-    query (and one for the tags) for the whole chunk, shared with the hubs' Atom feeds."""
+    query, tags and all, for the whole chunk, shared with the hubs' Atom feeds."""
     limit = max(item.config["limit"] for item in batch)
     newest = newest_of_chunk(ctx, {item.hub.id for item in batch}, limit)
     icons: dict[str, str] = {}  # a service's icon is on every message it sends

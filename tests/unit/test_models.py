@@ -10,8 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hubs.clock import EPOCH, data_now
+from hubs.events import Event
 from hubs.models import Hub, Membership, Message, Role, WidgetInstance
-from hubs.store import find_messages, hub_people, message_view, record
+from hubs.store import (
+    find_messages,
+    hub_people,
+    message_view,
+    messages_before,
+    newest_per_hub,
+    record,
+)
 from hubs.testing import T0, add_events, add_hub, make_engine
 from hubsgen.demo import messages
 
@@ -92,6 +100,24 @@ def test_recording_a_message_twice_stores_it_once(db):
     assert [m.msg_id for m in record(db, [event, other])] == [other.msg_id]
     db.commit()
     assert len(db.scalars(select(Message)).all()) == 2
+
+
+def test_tags_read_with_their_messages_keep_any_name(db):
+    """Tags come back packed in one text per message; no name, whatever it holds, is cut or
+    merged with another."""
+    names = frozenset({"ab", "a b", "%", "%20", "a%2520b", "x:y", " ", "ünï code", "%%20% "})
+    hub = add_hub(db, "ab", user_hub=True)
+    event = Event("odd-names", "fas.user.update", T0, usernames=names,
+                  packages=frozenset({"p%20q", "p q"}))
+    record(db, [event])
+    db.flush()
+    tags = tuple(sorted([*(("user", n) for n in names), ("package", "p%20q"),
+                         ("package", "p q")]))
+    assert find_messages(db, usernames=["a b"], with_tags=True)[0].tags == tags
+    connection = db.connection()
+    assert newest_per_hub(connection, [hub.id], T0, 5)[hub.id][0].tags == tags
+    [[pruned]] = messages_before(connection, T0 + timedelta(seconds=1), 10)
+    assert pruned.tags == tags
 
 
 def test_naive_datetimes_are_refused(db):
