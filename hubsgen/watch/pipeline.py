@@ -202,8 +202,7 @@ class Pipeline:
         synced = (self.sync_config() if any(event.topic in CONFIG_TOPICS for event in events)
                   else set())
         dirty, matched = self._match(session, events)
-        named = {name for event in events for name in event.usernames}
-        self._refresh(session, dirty, changed_hubs, self._fed(session, events), named, synced)
+        self._refresh(session, dirty, changed_hubs, events, synced)
         written = time.time()
         for event in matched:
             self.metrics.latency.observe(max(0.0, written - event.timestamp.timestamp()))
@@ -393,27 +392,32 @@ class Pipeline:
         return set(concerned_hubs(session, usernames, groups)) if usernames or groups else set()
 
     def _refresh(self, session: Session, dirty: dict[Hub, set[int]], changed_hubs: set[int],
-                 fed: set[int], named: set[str], synced: set[int]) -> None:
+                 events: Sequence[Event], synced: set[int]) -> None:
         """Re-index hubs whose people or widgets changed, then write each affected hub once:
-        those of matched instances, and those whose feed the messages join (*fed*). The user
-        hubs of the people the messages name (*named*) go first: the awarded user watches
-        their own page; the fan-out to their teams' pages may follow.
+        those of matched instances, and those whose feed the *events* join. The matched user
+        hubs of the people the events name go first, before the hubs their messages reach are
+        even looked up: the awarded user watches their own page; the fan-out to their teams'
+        pages may follow.
 
         The hubs of matched instances came loaded with them; only the others are read. The
         hubs the config sync of this batch wrote (*synced*) are already written with all of
         its messages stored."""
-        known = {hub.id for hub in dirty} | synced
-        hubs = [hub for hub in dirty if self.shard.owns(hub.name) and hub.id not in synced]
-        if (changed_hubs | fed) - known:
-            hubs += self._hubs((changed_hubs | fed) - known)
-        hubs.sort(key=lambda h: h.id)
+        named = {name for event in events for name in event.usernames}
+        matched = sorted((hub for hub in dirty if self.shard.owns(hub.name)
+                          and hub.id not in synced), key=lambda h: h.id)
+        own = [hub for hub in matched if hub.user_hub and hub.name in named]
+        self._reindex_changed(own, changed_hubs)
+        self._write(session, own, _matched_of(own, dirty))
+        reached = (changed_hubs | self._fed(session, events)) - {hub.id for hub in dirty} - synced
+        hubs = sorted([hub for hub in matched if hub not in own] + self._hubs(reached),
+                      key=lambda h: h.id)
+        self._reindex_changed(hubs, changed_hubs)
+        self._write(session, hubs, _matched_of(hubs, dirty))
+
+    def _reindex_changed(self, hubs: Iterable[Hub], changed_hubs: set[int]) -> None:
         for hub in hubs:
             if hub.id in changed_hubs:
                 self._reindex(hub)
-        only = {hub.id: dirty.get(hub, set()) for hub in hubs}
-        own = [hub for hub in hubs if hub.user_hub and hub.name in named]
-        self._write(session, own, only)
-        self._write(session, [hub for hub in hubs if hub not in own], only)
 
     def _write(self, session: Session, hubs: Sequence[Hub], only: Mapping[int, set[int]]) -> None:
         """Re-render the instances in *only*, by hub, together, and write what changed."""
@@ -462,6 +466,11 @@ class Pipeline:
 def _of_shard(name: str, shard: Shard) -> str:
     """A positions row's name for *shard*'s worker: *name*, suffixed when sharded."""
     return "-".join(filter(None, (name, shard.suffix)))
+
+
+def _matched_of(hubs: Iterable[Hub], dirty: Mapping[Hub, set[int]]) -> dict[int, set[int]]:
+    """The instances to render of each of *hubs*, by hub id: its matched ones, if any."""
+    return {hub.id: dirty.get(hub, set()) for hub in hubs}
 
 
 def _add_instances(into: dict[int, set[int]], more: Mapping[int, set[int]]) -> None:
