@@ -26,11 +26,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hubs.models import Hub, HubCount, Membership, Message, MessageTag, Role, TagKind
-from hubs.store import StoredMessage, hub_messages
+from hubs.store import StoredMessage, dialect_insert, hub_messages
 
 CHUNK = 500
 """Hubs recounted per statement: each is one bound value, and SQLite caps their number."""
@@ -79,7 +78,7 @@ def _followers(connection: Connection,
 @functools.cache
 def _increment(dialect: str) -> Insert:
     """INSERT ... ON CONFLICT DO UPDATE adding to the day's count, in either dialect."""
-    insert = postgresql.insert(HubCount) if dialect == "postgresql" else sqlite.insert(HubCount)
+    insert = dialect_insert(HubCount, dialect)
     return insert.on_conflict_do_update(
         index_elements=[HubCount.hub_id, HubCount.day, HubCount.category],
         set_={"messages": HubCount.messages + insert.excluded.messages})

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import (
     Connection,
     CursorResult,
+    Insert,
     Select,
     and_,
     bindparam,
@@ -24,11 +25,12 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from hubs.events import Event
-from hubs.models import Hub, Membership, Message, MessageTag, Role, TagKind
+from hubs.models import Base, Hub, Membership, Message, MessageTag, Role, TagKind
 
 if TYPE_CHECKING:
     from hubs.widget import BulkContext
@@ -45,27 +47,30 @@ def record(session: Session, events: Sequence[Event]) -> list[StoredMessage]:
     """Store the *events* whose ids are not there yet (redeliveries are no-ops); the new rows,
     with their tags.
 
-    Core statements on the session's connection, in its transaction: one query finds the ids
-    already stored, one INSERT ... RETURNING adds the messages, one executemany their tags.
-    Building ORM objects and flushing them through the unit of work cost more than that.
+    Core statements on the session's connection, in its transaction: one INSERT ... ON
+    CONFLICT DO NOTHING RETURNING adds the messages not stored yet, one executemany their
+    tags. Building ORM objects and flushing them through the unit of work cost more than
+    that. A shard worker that stores a message another stored first waits for that worker's
+    transaction, then skips the message.
     """
-    ids = {event.msg_id for event in events}
-    connection = session.connection()
-    seen = set(connection.scalars(select(Message.msg_id).where(Message.msg_id.in_(ids))))
-    new: list[Event] = []
+    firsts: dict[str, Event] = {}  # a batch may hold a message twice
     for event in events:
-        if event.msg_id not in seen:
-            seen.add(event.msg_id)
-            new.append(event)
+        firsts.setdefault(event.msg_id, event)
+    new = list(firsts.values())
     if not new:
         return []
     rows: list[dict[str, Any]] = [{"msg_id": e.msg_id, "topic": e.topic, "category": e.category,
              "timestamp": e.timestamp, "body": dict(e.body), "summary": e.summary,
              "link": e.link, "icon": e.icon} for e in new]
-    inserted = connection.execute(_INSERT_MESSAGES, rows).all()
+    connection = session.connection()
+    inserted: dict[str, int] = {msg_id: message_id for msg_id, message_id in connection.execute(
+        _insert_messages(connection.dialect.name), rows)}
     stored = []
     tags = []
-    for (message_id,), event, row in zip(inserted, new, rows, strict=True):
+    for event, row in zip(new, rows, strict=True):
+        message_id = inserted.get(event.msg_id)
+        if message_id is None:  # stored already
+            continue
         pairs = tuple((kind.value, name) for kind, names in (
             (TagKind.USER, event.usernames), (TagKind.GROUP, event.groups),
             (TagKind.PACKAGE, event.packages)) for name in sorted(names))
@@ -77,8 +82,18 @@ def record(session: Session, events: Sequence[Event]) -> list[StoredMessage]:
     return stored
 
 
-_INSERT_MESSAGES = insert(Message).returning(Message.id, sort_by_parameter_order=True)
-"""Ids in the order of the rows given, whichever way the dialect batches them."""
+def dialect_insert(model: type[Base], dialect: str) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into *model*'s table that can take ON CONFLICT, which both dialects spell
+    alike but SQLAlchemy builds per dialect."""
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+
+
+@functools.cache
+def _insert_messages(dialect: str) -> Insert:
+    """(msg_id, id) of the rows it added: a msg_id stored already is left as it is."""
+    return (dialect_insert(Message, dialect)
+            .on_conflict_do_nothing(index_elements=[Message.msg_id])
+            .returning(Message.msg_id, Message.id))
 
 
 def prune(session: Session, before: datetime) -> int:

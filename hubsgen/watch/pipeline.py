@@ -10,7 +10,6 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from hubs import counts, quarantine
@@ -210,17 +209,9 @@ class Pipeline:
     def _store(self, session: Session, events: Sequence[Event]) -> set[int]:
         """Record the messages and their membership changes; the hubs whose people changed.
 
-        Shard workers all store every message: when another stored some first, the unique
-        msg_id refuses ours, and a second pass skips what is already there.
+        Shard workers all store every message; the one that comes second skips it (see
+        `record`), and applies its membership change again, which changes nothing then.
         """
-        try:
-            return self._store_once(session, events)
-        except IntegrityError:
-            session.rollback()
-            log.info("Another worker stored some of these messages first; storing the rest")
-            return self._store_once(session, events)
-
-    def _store_once(self, session: Session, events: Sequence[Event]) -> set[int]:
         added = record(session, events)
         counts.add(session, added)
         self.stats["duplicate"] += len(events) - len(added)
