@@ -225,6 +225,18 @@ def test_the_awarded_users_own_hub_is_written_before_their_teams(sqlite_url, tmp
     assert written.index("(the lookup)") == written.count("ralph"), written
 
 
+def test_the_bus_position_moves_on_and_never_back(site, tmp_path, caplog):
+    """A restart on a source that cannot redeliver names the last message handled, for an
+    operator to backfill from; a late message sent before it does not move it back."""
+    newest, late = award(2, badge="newest"), award(1, badge="late")
+    replay(site, tmp_path, newest)
+    replay(site, tmp_path, late)
+    caplog.set_level("WARNING", logger="hubsgen.watch.daemon")
+    with open_watcher(site.settings) as watcher:
+        watcher.report_gap()
+    assert f"Last message handled before this start: {newest['msg_id']} at " in caplog.text
+
+
 def test_a_running_watcher_assembles_pages_from_the_fragments_it_wrote(site, tmp_path):
     """The page of a hub it wrote before takes the other widgets' fragments from memory, not
     from their files: a file edited behind its back reaches no page."""
