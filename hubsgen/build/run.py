@@ -12,12 +12,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from hubs.clock import data_now
 from hubs.db import open_engine, require_hubs, session_factory, shown
 from hubs.errors import ConfigError, DatabaseError
 from hubs.listing import PEOPLE_DIR, Entry
+from hubs.loading import load_hubs
 from hubs.models import Hub
 from hubs.plugins import Registry, load_widgets
 from hubs.render import Renderer
@@ -236,10 +237,8 @@ class _Worker:
         together, so each widget loads the data of the whole chunk at once."""
         result = HubResult()
         with self.sessions() as session:
-            hubs = session.scalars(
-                select(Hub).where(Hub.id.in_(list(hub_ids))).order_by(Hub.name)
-                .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
-            result.add(self.writer.write_hubs(session, list(hubs)))
+            hubs = sorted(load_hubs(session, list(hub_ids)), key=lambda hub: hub.name)
+            result.add(self.writer.write_hubs(session, hubs))
         return result
 
     def close(self) -> None:

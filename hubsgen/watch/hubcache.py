@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from hubs.loading import load_hubs
 from hubs.models import Hub
 
 
@@ -46,13 +46,8 @@ class HubCache:
             self._hubs.pop(hub_id, None)
 
     def _load(self, ids: list[int]) -> list[Hub]:
-        query = (select(Hub).where(Hub.id.in_(ids)).order_by(Hub.id)
-                 .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
         with self.sessions() as session:
-            hubs = list(session.scalars(query))
-            for instance in (instance for hub in hubs for instance in hub.widgets):
-                instance.hub  # noqa: B018 - from the identity map, no query: detached, it would fail
-        return hubs
+            return load_hubs(session, ids)
 
     def _keep(self, hubs: Iterable[Hub]) -> None:
         for hub in hubs:

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, Insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from hubs import counts, quarantine
 from hubs.activity import concerned_hubs
@@ -20,6 +20,7 @@ from hubs.clock import data_now, today
 from hubs.db import UNAVAILABLE, session_factory
 from hubs.directory import DatabaseDirectory
 from hubs.events import Event, RawMessage, Rejected
+from hubs.loading import load_hubs
 from hubs.memberships import apply_membership
 from hubs.models import Hub, Position, WidgetInstance
 from hubs.plugins import Registry
@@ -431,9 +432,7 @@ class Pipeline:
     def _load_hubs(self, session: Session, ids: Sequence[int]) -> list[Hub]:
         """As _hubs, but read in *session*, past the cache: for passes over every hub, which
         would only push the active ones out of it."""
-        query = (select(Hub).where(Hub.id.in_(ids)).order_by(Hub.id)
-                 .options(selectinload(Hub.widgets), selectinload(Hub.memberships)))
-        return [hub for hub in session.scalars(query) if self.shard.owns(hub.name)]
+        return [hub for hub in load_hubs(session, ids) if self.shard.owns(hub.name)]
 
     def _instances(self, ids: Collection[int]) -> list[WidgetInstance]:
         """The indexed instances among *ids*, in id order, with their hubs from the cache."""
