@@ -28,8 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from hubs.db import dialect_insert
 from hubs.models import Hub, HubCount, Membership, Message, MessageTag, Role, TagKind
-from hubs.store import StoredMessage, dialect_insert, hub_messages
+from hubs.store import StoredMessage, hub_messages
 
 CHUNK = 500
 """Hubs recounted per statement: each is one bound value, and SQLite caps their number."""

@@ -28,12 +28,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
+from hubs.db import dialect_insert
 from hubs.events import Event
-from hubs.models import Base, Hub, Membership, Message, MessageTag, Role, TagKind
+from hubs.models import Hub, Membership, Message, MessageTag, Role, TagKind
 
 if TYPE_CHECKING:
-    from sqlalchemy.dialects import postgresql, sqlite
-
     from hubs.widget import BulkContext
 
 _DAWN = datetime(1970, 1, 1, tzinfo=UTC)
@@ -81,19 +80,6 @@ def record(session: Session, events: Sequence[Event]) -> list[StoredMessage]:
     if tags:
         connection.execute(insert(MessageTag), tags)
     return stored
-
-
-def dialect_insert(model: type[Base], dialect: str) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT into *model*'s table that can take ON CONFLICT, which both dialects spell
-    alike but SQLAlchemy builds per dialect. Each dialect's module is imported only where it
-    is the database: PostgreSQL's took 25 ms of a SQLite command's start-up."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        return postgresql.insert(model)
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.insert(model)
 
 
 @functools.cache

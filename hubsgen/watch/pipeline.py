@@ -17,7 +17,7 @@ from hubs import counts, quarantine
 from hubs.activity import concerned_hubs
 from hubs.admission import Door, Refused
 from hubs.clock import data_now, today
-from hubs.db import UNAVAILABLE, session_factory
+from hubs.db import UNAVAILABLE, dialect_insert, session_factory
 from hubs.directory import DatabaseDirectory
 from hubs.events import Event, RawMessage, Rejected
 from hubs.loading import load_hubs
@@ -25,7 +25,7 @@ from hubs.memberships import apply_membership
 from hubs.models import Hub, Position, WidgetInstance
 from hubs.plugins import Registry
 from hubs.render import Renderer
-from hubs.store import dialect_insert, messages_before, record
+from hubs.store import messages_before, record
 from hubs.store import prune as prune_before
 from hubs.widget import CONFIG_TOPICS
 from hubsgen.output.files import Output
