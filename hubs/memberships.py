@@ -48,7 +48,10 @@ def apply_membership(session: Session, event: Event) -> Hub | None:
         leaving = [m for m in hub.memberships if m.username == username
                    and m.role in (Role.OWNER.value, Role.MEMBER.value)]
         for membership in leaving:
-            session.delete(membership)  # through the ORM, so the hub's revision moves
+            # Out of the collection too (delete-orphan deletes the row), so a second removal
+            # in the same session finds nothing to delete; through the ORM, so the hub's
+            # revision moves.
+            hub.memberships.remove(membership)
         if leaving:
             log.info("Removed %s from %s (msg %s)", username, hub.name, event.msg_id)
         return hub if leaving else None

@@ -98,6 +98,22 @@ def test_a_team_left_in_a_later_batch_shows_it_without_a_restart(site, tmp_path)
     assert site.fragment("designteam", stats_widget)["data"] == before
 
 
+@pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
+def test_a_removal_delivered_twice_in_one_batch_removes_once(site, tmp_path):
+    """The bus delivers a removal twice (a redelivery): the second finds the member gone."""
+    joined = fedmsg_envelope(messages.group_member_added(
+        T0 + timedelta(days=1), "duffy", "ralph", "designteam"))
+    left = joined | {"topic": "org.fedoraproject.prod.fas.group.member.remove",
+                     "msg_id": "ralph-leaves", "timestamp": joined["timestamp"] + 60}
+    replay(site, tmp_path, joined)
+    stats = replay(site, tmp_path, left, left)
+    with site.session() as s:
+        roles = s.scalars(select(Membership.role).join(Hub).where(
+            Hub.name == "designteam", Membership.username == "ralph")).all()
+    assert roles == []
+    assert stats["quarantined"] == 0
+
+
 def test_explain_says_what_it_understood_and_what_it_would_refresh(site, tmp_path):
     path = tmp_path / "one.json"
     path.write_text(json.dumps(award(1), indent=2))
