@@ -22,7 +22,8 @@ from sqlalchemy import create_engine, make_url, text
 from tests.conftest import PG_URL
 from tests.integration.daemon import Broker, broker, build_user_site, watching
 from tests.integration.tcpproxy import Proxy
-from tests.integration.test_watch_operations import award, shown
+from tests.integration.test_watch_operations import award, scrape, shown
+from tests.ports import free_port
 from tests.timing import wait_until
 
 USERS = [f"user{n:02d}" for n in range(20)]
@@ -72,6 +73,7 @@ def test_the_watcher_rides_out_terminated_connections(tmp_path: Path, pg_url: st
                            [f"{prefix}.#"])
     reaper = Reaper(application)
     published: dict[str, set[str]] = {u: set() for u in USERS}
+    port = free_port()
 
     def send(username: str, badge: str) -> None:
         bus.publish(f"{prefix}.fedbadges.badge.award", award(username, badge))
@@ -80,8 +82,19 @@ def test_the_watcher_rides_out_terminated_connections(tmp_path: Path, pg_url: st
     def all_shown() -> bool:
         return all(shown(out, u) >= badges for u, badges in published.items())
 
+    def all_settled() -> bool:
+        """Every delivery handled, the second delivery of each retried batch too: a batch
+        that faulted after writing its files shows its awards while it waits to come again,
+        and a watcher stopped then rightly leaves it on the queue."""
+        metrics = scrape(port)
+        sent = sum(len(badges) for badges in published.values())
+        return (metrics["hubsgen_messages_received_total"]
+                == sent + metrics["hubsgen_messages_redelivered_total"]
+                and metrics["hubsgen_backlog_messages"] == 0)
+
     try:
-        with watching([*args, "--source", "amqp"], tmp_path / "watch.log", env) as daemon:
+        with watching([*args, "--source", "amqp", "--metrics", f"127.0.0.1:{port}"],
+                      tmp_path / "watch.log", env) as daemon:
             # Idle: its pooled connections die under it, across two config polls (10 s each).
             deadline = time.monotonic() + 21
             while time.monotonic() < deadline:
@@ -103,6 +116,7 @@ def test_the_watcher_rides_out_terminated_connections(tmp_path: Path, pg_url: st
                     time.sleep(0.05)
                 burst += 1
             daemon.wait_for(all_shown, 120, "every award of every burst")
+            daemon.wait_for(all_settled, 60, "every delivery handled")
             assert daemon.process.poll() is None
             assert daemon.signal(signal.SIGTERM) == 0
         wait_until(lambda: bus.ready(f"hubsgen-t-{uid}") == 0, "every delivery acknowledged")
