@@ -1,11 +1,12 @@
 """The store's shortcuts give what the plain reading gives, ties in time and all.
 
-newest_per_hub reads only each tag's own newest messages before ranking a hub's, and
-find_messages reads only the tags in its time window. Hypothesis stores messages on few
-distinct times (so many tie) about a team's members, its group and a user hub's user: every
-hub's newest must equal the newest *limit* find_messages returns for the same names, a
-window must hold what filtering all of them by time and topic in Python keeps, and each
-person's messages (or their newest few) must be those find_messages tags with them.
+newest_per_hub reads only the tags since a hub's floor (the newest of its names' *limit*-th
+newest) before ranking a hub's, and find_messages reads only the tags in its time window.
+Hypothesis stores messages on few distinct times (so many tie) about a team's members, its
+group and a user hub's user: every hub's newest must equal the newest *limit* find_messages
+returns for the same names, a window must hold what filtering all of them by time and topic
+in Python keeps, and each person's messages (or their newest few) must be those
+find_messages tags with them.
 """
 
 from __future__ import annotations
