@@ -7,9 +7,7 @@ prefix, and Fedora's bus carries several (org.fedoraproject.prod., io.pagure.pro
 
 Whatever ZeroMQ holds is taken out at every batch and queued here as bytes: a message that
 waits inside ZeroMQ pins the 8 kB buffer it was read into, so a backlog of 6,000 messages of
-400 bytes, arriving one by one, took 50 MB there; taken out every 200 messages, 6 MB. (A
-batch of 1,000 messages of the bus mix takes some seconds: what arrives meanwhile waits in
-ZeroMQ until the next one.)
+400 bytes, arriving one by one, took 50 MB there; taken out every 200 messages, 6 MB.
 """
 
 from __future__ import annotations
