@@ -28,17 +28,17 @@ class HubCache:
 
     def get(self, ids: Iterable[int]) -> list[Hub]:
         """The hubs among *ids* that exist, in id order; those not kept are loaded together,
-        in a session of their own, so nothing a batch's session does later reaches them."""
+        in a session of their own, so nothing a batch's session does later reaches them.
+        All of them, even more than the cache keeps (it then keeps those of the highest ids)."""
         wanted = sorted(set(ids))
         missing = [hub_id for hub_id in wanted if hub_id not in self._hubs]
-        if missing:
-            self._keep(self._load(missing))
+        loaded = {hub.id: hub for hub in self._load(missing)} if missing else {}
         found = []
         for hub_id in wanted:
-            hub = self._hubs.get(hub_id)
+            hub = self._hubs.get(hub_id, loaded.get(hub_id))
             if hub is not None:
-                self._hubs.move_to_end(hub_id)
                 found.append(hub)
+        self._keep(found)
         return found
 
     def forget(self, ids: Collection[int]) -> None:
