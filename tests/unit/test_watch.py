@@ -57,16 +57,6 @@ def test_a_burst_is_rendered_once_per_batch_and_ends_fresh(site, tmp_path):
     assert "Badge099" in html
 
 
-def test_a_batch_reaching_more_hubs_than_the_watcher_keeps_refreshes_them_all(
-        site, tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "CACHED_HUBS", 1)
-    edit = fedmsg_envelope(messages.wiki_edit(T0 + timedelta(days=1), "duffy", "Kept Page"))
-    stats = replay(site, tmp_path, award(1), edit)
-    assert stats["matched"] == 2
-    assert "Tester" in site.fragment("ralph", widget_id(site, "ralph", "badges"))["html"]
-    assert "Kept Page" in site.fragment("designteam", widget_id(site, "designteam", "feed"))["html"]
-
-
 def test_malformed_messages_are_counted_and_skipped(site, tmp_path):
     stats = replay(site, tmp_path, "{not json", '{"topic": 3}', "[]", award(1))
     assert stats["malformed"] == 3
