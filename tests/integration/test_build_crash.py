@@ -63,6 +63,13 @@ def wait_for(condition: object, seconds: float) -> bool:
     return True
 
 
+def timed(command: list[str]) -> float:
+    """Seconds *command* takes: kills are timed by how fast builds are here, now."""
+    started = time.monotonic()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
 def tree(out: Path) -> dict[str, bytes]:
     """Every file's bytes, but the stamp's (it holds mtimes)."""
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
@@ -78,18 +85,18 @@ def test_sigkilled_parallel_builds_leave_no_process_and_the_next_build_is_clean(
     command = [str(HUBSGEN), "build", "--db", db_url, "--out", str(out), "--jobs", str(JOBS),
                "--force"]
     subprocess.run(command, check=True, capture_output=True)
-    started = time.monotonic()  # a build over a whole tree, the quickest the killed ones can be
-    subprocess.run(command, check=True, capture_output=True)
-    lasts = time.monotonic() - started  # kills are timed by how fast builds are here, now
+    lasts = min(timed(command) for _ in range(2))  # a build over a whole tree, at its quickest
     rng = random.Random(20261102)
-    with_workers = 0
+    with_workers = finished = 0
     for kill in range(KILLS):
         build = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         try:
             # At a random point of the build: in start-up, rendering or writing.
             time.sleep(rng.uniform(0.1, 0.75) * lasts)
-            assert build.poll() is None, f"kill {kill}: the build ended before its kill"
+            if build.poll() is not None:  # a noisy machine sped up: a finished build, no kill
+                finished += 1
+                continue
             with_workers += len(live_members(build.pid)) - 1 >= JOBS
             build.kill()
             build.wait()
@@ -97,7 +104,9 @@ def test_sigkilled_parallel_builds_leave_no_process_and_the_next_build_is_clean(
             assert gone, f"kill {kill}: alive {GRACE}s after: {live_members(build.pid)}"
         finally:
             end_group(build)
-    assert with_workers >= KILLS // 2, "most kills must land while the workers render"
+    assert with_workers >= KILLS // 2, (
+        f"most kills must land while the workers render: {with_workers} did, "
+        f"{finished} builds ended first")
     leftovers = len(list(out.rglob(".tmp-*")))
 
     run_hubsgen("build", "--db", db_url, "--out", str(out), "--jobs", str(JOBS), cwd=tmp_path)
@@ -105,5 +114,6 @@ def test_sigkilled_parallel_builds_leave_no_process_and_the_next_build_is_clean(
     run_hubsgen("build", "--db", db_url, "--out", str(clean), cwd=tmp_path)
     assert list(out.rglob(".tmp-*")) == []
     assert tree(out) == tree(clean)
-    log.info("%d kills, %d with %d workers rendering; %d temp files left by them, then removed",
-             KILLS, with_workers, JOBS, leftovers)
+    log.info("%d kills (%d builds ended first), %d with %d workers rendering; "
+             "%d temp files left by them, then removed",
+             KILLS - finished, finished, with_workers, JOBS, leftovers)
