@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -36,16 +36,19 @@ CHUNK = 500
 """Hubs recounted per statement: each is one bound value, and SQLite caps their number."""
 
 
-def add(session: Session, messages: Sequence[StoredMessage]) -> None:
-    """Count *messages*, just recorded, for the hubs they concern: one query finds those hubs,
-    one grouped upsert adds to their days. Call it before people change in the same flush:
-    a hub recounted from the store holds these messages already."""
+def add(session: Session, messages: Sequence[StoredMessage],
+        followers: Mapping[tuple[str, str], set[int]] | None = None) -> None:
+    """Count *messages*, just recorded, for the hubs they concern: one query finds those hubs
+    (unless *followers* of their tags are given), one grouped upsert adds to their days. Call
+    it before people change in the same flush: a hub recounted from the store holds these
+    messages already."""
     if not messages:
         return
     session.flush()
     connection = session.connection()
-    followers = _followers(connection, {tag for message in messages
-                                        for tag in message.tags or ()})
+    if followers is None:
+        followers = hub_followers(connection, {tag for message in messages
+                                               for tag in message.tags or ()})
     added: Counter[tuple[int, date, str]] = Counter()
     for message in messages:
         hubs = set().union(*(followers.get(tag, ()) for tag in message.tags or ()))
@@ -57,9 +60,10 @@ def add(session: Session, messages: Sequence[StoredMessage]) -> None:
         connection.execute(_increment(connection.dialect.name), rows)
 
 
-def _followers(connection: Connection,
-               tags: Collection[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
-    """The hubs following each (kind, name) tag, as `hubs.store.hub_tags` says they do."""
+def hub_followers(connection: Connection,
+                  tags: Collection[tuple[str, str]]) -> dict[tuple[str, str], set[int]]:
+    """The hubs following each (kind, name) tag, as `hubs.store.hub_tags` says they do: the
+    hubs whose history a message with these tags joins."""
     usernames = sorted(name for kind, name in tags if kind == TagKind.USER)
     groups = sorted(name for kind, name in tags if kind == TagKind.GROUP)
     user = literal(TagKind.USER.value)

@@ -14,7 +14,6 @@ from sqlalchemy import Engine, Insert, select
 from sqlalchemy.orm import Session
 
 from hubs import counts, quarantine
-from hubs.activity import concerned_hubs
 from hubs.admission import Door, Refused
 from hubs.clock import data_now, today
 from hubs.db import UNAVAILABLE, dialect_insert, session_factory
@@ -22,7 +21,7 @@ from hubs.directory import DatabaseDirectory
 from hubs.events import Event, RawMessage, Rejected
 from hubs.loading import load_hubs
 from hubs.memberships import apply_membership
-from hubs.models import Hub, Position, WidgetInstance
+from hubs.models import Hub, Position, TagKind, WidgetInstance
 from hubs.plugins import Registry
 from hubs.render import Renderer
 from hubs.store import messages_before, record
@@ -197,31 +196,35 @@ class Pipeline:
                         rejected.topic or "no topic", stage, rejected.reason)
 
     def _handle_events(self, session: Session, events: Sequence[Event]) -> None:
-        changed_hubs = self._store(session, events)
+        changed_hubs, fed = self._store(session, events)
         self.hubs.forget(changed_hubs)
         self.renderer.set_now(data_now(session))
         synced = (self.sync_config() if any(event.topic in CONFIG_TOPICS for event in events)
                   else set())
         dirty, matched = self._match(session, events)
-        self._refresh(session, dirty, changed_hubs, events, synced)
+        self._refresh(session, dirty, changed_hubs, fed, events, synced)
         written = time.time()
         for event in matched:
             self.metrics.latency.observe(max(0.0, written - event.timestamp.timestamp()))
 
-    def _store(self, session: Session, events: Sequence[Event]) -> set[int]:
-        """Record the messages and their membership changes; the hubs whose people changed.
+    def _store(self, session: Session, events: Sequence[Event]) -> tuple[set[int], set[int]]:
+        """Record the messages and their membership changes; the hubs whose people changed,
+        and the hubs whose history the messages join, found once for the counts and the feeds
+        (with the people they had before this batch: where that differs, a hub's people
+        changed, and it is among the first).
 
         Shard workers all store every message; the one that comes second skips it (see
         `record`), and applies its membership change again, which changes nothing then.
         """
         added = record(session, events)
-        counts.add(session, added)
+        followers = _followers(session, events)
+        counts.add(session, added, followers)
         self.stats["duplicate"] += len(events) - len(added)
         changed_hubs = self._apply_hub_changes(session, events)
         last = events[-1]
         _advance(session, self.position, last.msg_id, last.timestamp)
         session.commit()
-        return changed_hubs
+        return changed_hubs, set().union(*followers.values())
 
     def _apply_hub_changes(self, session: Session, events: Iterable[Event]) -> set[int]:
         """Memberships from group messages; the hubs whose people changed."""
@@ -326,7 +329,7 @@ class Pipeline:
             for instances in self.affected(session, events).values():
                 for instance in instances:
                     showing.setdefault(instance.hub.id, set()).add(instance.id)
-            for hub_id in self._fed(session, events):
+            for hub_id in set().union(*_followers(session, events).values()):
                 if hub_id in self.indexed:  # this shard's
                     showing.setdefault(hub_id, set())
         return showing
@@ -365,20 +368,13 @@ class Pipeline:
             log.debug("%s: no to %s", instance.key, event.msg_id)
         return bool(answer)
 
-    @staticmethod
-    def _fed(session: Session, events: Sequence[Event]) -> set[int]:
-        """The hubs whose feeds the *events* may join, whether or not a widget shows them."""
-        usernames = {name for event in events for name in event.usernames}
-        groups = {name for event in events for name in event.groups}
-        return set(concerned_hubs(session, usernames, groups)) if usernames or groups else set()
-
     def _refresh(self, session: Session, dirty: dict[Hub, set[int]], changed_hubs: set[int],
-                 events: Sequence[Event], synced: set[int]) -> None:
+                 fed: set[int], events: Sequence[Event], synced: set[int]) -> None:
         """Re-index hubs whose people or widgets changed, then write each affected hub once:
-        those of matched instances, and those whose feed the *events* join. The matched user
-        hubs of the people the events name go first, before the hubs their messages reach are
-        even looked up: the awarded user watches their own page; the fan-out to their teams'
-        pages may follow.
+        those of matched instances, those whose people changed, and those whose feed the
+        *events* join (*fed*). The matched user hubs of the people the events name go first,
+        before the other hubs are even loaded: the awarded user watches their own page; the
+        fan-out to their teams' pages may follow.
 
         The hubs of matched instances came loaded with them; only the others are read. The
         hubs the config sync of this batch wrote (*synced*) are already written with all of
@@ -389,7 +385,7 @@ class Pipeline:
         own = [hub for hub in matched if hub.user_hub and hub.name in named]
         self._reindex_changed(own, changed_hubs)
         self._write(session, own, _matched_of(own, dirty))
-        reached = (changed_hubs | self._fed(session, events)) - {hub.id for hub in dirty} - synced
+        reached = (changed_hubs | fed) - {hub.id for hub in dirty} - synced
         hubs = sorted([hub for hub in matched if hub not in own] + self._hubs(reached),
                       key=lambda h: h.id)
         self._reindex_changed(hubs, changed_hubs)
@@ -481,3 +477,10 @@ def _failure() -> str:
     kind, error, _ = sys.exc_info()
     text = str(error).splitlines()[0] if str(error) else ""
     return f"{kind.__name__ if kind else 'error'}: {text[:500]}"
+
+
+def _followers(session: Session, events: Iterable[Event]) -> dict[tuple[str, str], set[int]]:
+    """The hubs following each (kind, name) tag of the *events* (see counts.hub_followers)."""
+    tags = {(kind.value, name) for event in events for kind, names in (
+        (TagKind.USER, event.usernames), (TagKind.GROUP, event.groups)) for name in names}
+    return counts.hub_followers(session.connection(), tags) if tags else {}
