@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import itertools
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,11 +28,16 @@ def replace_file(path: Path, payload: bytes, new: bool = False) -> bool:
     Returns False, touching nothing, when the file already holds these bytes, so mtimes and
     ETags stay stable. *new* says the file cannot exist (its directory was just made), so
     nothing is read back: on a fresh tree, each failed read was half the opens of a build.
+
+    Nothing is flushed to disk: readers never see a partial file, but after a power loss
+    recent files may be empty until `hubsgen build` rewrites them (see _swap_in).
     """
+    existed = False
     if not new:
         try:
             if path.read_bytes() == payload:
                 return False
+            existed = True
         except FileNotFoundError:
             pass
     fd, tmp = _create_temp(path)
@@ -43,11 +49,50 @@ def replace_file(path: Path, payload: bytes, new: bool = False) -> bool:
                 view = view[os.write(fd, view):]
         finally:
             os.close(fd)
-        os.replace(tmp, path)  # same directory, so the rename is atomic
+        _swap_in(tmp, path, existed)
     except BaseException:
         os.unlink(tmp)  # never leave a half-written file behind
         raise
     return True
+
+
+def _swap_in(tmp: Path, path: Path, existed: bool) -> None:
+    """Put *tmp* in *path*'s place atomically (they share a directory). A file that *existed*
+    is exchanged with it (renameat2's RENAME_EXCHANGE), then unlinked under *tmp*'s name:
+    renamed over an existing file, ext4 writes the new one's data out before the rename
+    returns (its auto_da_alloc), 150 µs a file against 20 µs for the exchange and unlink, and
+    a sixth of the watcher's time. Where there is no exchange, a rename."""
+    if existed and _exchange is not None:
+        if _exchange(_AT_FDCWD, os.fsencode(tmp), _AT_FDCWD, os.fsencode(path),
+                     _RENAME_EXCHANGE) == 0:
+            os.unlink(tmp)  # the old file now
+            return
+        error = ctypes.get_errno()
+        if error not in _NO_EXCHANGE:
+            raise OSError(error, os.strerror(error), str(path))
+    os.replace(tmp, path)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.ENOENT, errno.EOPNOTSUPP}
+"""Errors of an exchange that a rename can still do: a file system without it (NFS, older
+overlayfs), a kernel before 3.15, the file gone meanwhile."""
+
+
+def _load_exchange() -> Callable[[int, bytes, int, bytes, int], int] | None:
+    """libc's renameat2 (in glibc since 2.28), which the os module does not offer."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_exchange = _load_exchange()
 
 
 @contextmanager

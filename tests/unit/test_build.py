@@ -20,7 +20,6 @@ from hubs.models import Hub, WidgetInstance
 from hubs.settings import load_settings
 from hubs.testing import add_hub, make_engine
 from hubsgen.build.run import CHUNK
-from hubsgen.output.files import replace_file
 from tests.sites import Site
 
 FRAGMENT_KEYS = {"id", "hub", "plugin", "version", "html", "data", "error"}
@@ -333,21 +332,3 @@ def test_hub_with_a_bad_name_in_the_database_is_skipped(site, tmp_path):
     assert "escaped" not in (site.out / "index.html").read_text()
     assert not (site.out / "people").exists() and b"escaped" not in (
         site.out / "directory.json").read_bytes()
-
-
-def test_replace_file_is_atomic_and_leaves_no_temp_file(tmp_path, monkeypatch):
-    path = tmp_path / "hub" / "versions.json"
-    assert replace_file(path, b"one") is True
-    inode = path.stat().st_ino
-    assert replace_file(path, b"one") is False
-    assert path.stat().st_ino == inode
-    assert oct(path.stat().st_mode & 0o777) == "0o644"
-
-    def crash(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
-        replace_file(path, b"two")
-    assert path.read_bytes() == b"one"
-    assert os.listdir(path.parent) == ["versions.json"]
