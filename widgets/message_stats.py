@@ -22,41 +22,37 @@ RECENT = timedelta(days=7)
 def message_stats_many(ctx: BulkContext,
                        batch: Sequence[ConfiguredInstance]) -> dict[int, dict[str, Any]]:
     """Summed from the daily counts (hubs/counts.py): a busy team has far too many messages
-    to count each time. Two grouped queries for all the hubs of a chunk."""
+    to count each time. One grouped query for all the hubs of a chunk, per hub and category;
+    the totals are the sums of a hub's categories."""
     hub_ids = sorted({item.hub.id for item in batch})
     params = {"hub_ids": hub_ids, "today": ctx.now.astimezone(UTC).date(),
               "week_ago": (today(ctx.now) - RECENT).date()}
-    totals_query, top_query = _queries()
-    totals = {hub_id: (0, 0) for hub_id in hub_ids}
-    for hub_id, total, week in ctx.connection.execute(totals_query, params):
-        totals[hub_id] = (total, week)
-    top: dict[int, list[dict[str, Any]]] = {hub_id: [] for hub_id in hub_ids}
-    for hub_id, name, n in ctx.connection.execute(top_query, params):
-        top[hub_id].append({"name": name, "count": n})
-    return {item.id: {"total": totals[item.hub.id][0], "last_week": totals[item.hub.id][1],
-                      "categories": top[item.hub.id]} for item in batch}
+    counted: dict[int, list[tuple[str, int, int]]] = {hub_id: [] for hub_id in hub_ids}
+    for hub_id, category, total, week in ctx.connection.execute(_per_category(), params):
+        counted[hub_id].append((category, total, week))
+    return {item.id: _stats(counted[item.hub.id]) for item in batch}
+
+
+def _stats(counted: list[tuple[str, int, int]]) -> dict[str, Any]:
+    """A hub's totals, and its TOP_CATEGORIES busiest categories (by name, when tied), from
+    its (category, all-time, last week) counts."""
+    counted.sort(key=lambda row: (-row[1], row[0]))
+    return {"total": sum(row[1] for row in counted), "last_week": sum(row[2] for row in counted),
+            "categories": [{"name": category, "count": total}
+                           for category, total, _ in counted[:TOP_CATEGORIES]]}
 
 
 @functools.cache
-def _queries() -> tuple[Select[int, int, int], Select[int, str, int]]:
-    """The totals and the top categories per hub, hubs and days bound at execution."""
-    scope = (HubCount.hub_id.in_(bindparam("hub_ids", expanding=True)),
-             HubCount.day <= bindparam("today", type_=HubCount.day.type))
+def _per_category() -> Select[int, str, int, int]:
+    """Each bound hub's messages per category, all time and since ``week_ago``, up to
+    ``today``. A query for the totals and another for the top categories read every day of
+    a hub's counts twice, and took 1.2 to 1.4 times as long at 10,000 users."""
     recent = func.sum(case((HubCount.day >= bindparam("week_ago", type_=HubCount.day.type),
                             HubCount.messages), else_=0))
-    totals = (select(HubCount.hub_id, func.sum(HubCount.messages), recent).where(*scope)
-              .group_by(HubCount.hub_id))
-    count = func.sum(HubCount.messages)
-    rank = func.row_number().over(partition_by=HubCount.hub_id,
-                                  order_by=(count.desc(), HubCount.category))
-    counted = (select(HubCount.hub_id, HubCount.category, count.label("count"),
-                      rank.label("rank"))
-               .where(*scope).group_by(HubCount.hub_id, HubCount.category)
-               .subquery("counted"))
-    top = (select(counted.c.hub_id, counted.c.category, counted.c.count)
-           .where(counted.c.rank <= TOP_CATEGORIES)
-           .order_by(counted.c.hub_id, counted.c.rank))
-    return totals, top
+    return (select(HubCount.hub_id, HubCount.category, func.sum(HubCount.messages), recent)
+            .where(HubCount.hub_id.in_(bindparam("hub_ids", expanding=True)),
+                   HubCount.day <= bindparam("today", type_=HubCount.day.type))
+            .group_by(HubCount.hub_id, HubCount.category))
 
 
 WIDGET = Widget(
