@@ -209,9 +209,9 @@ class Pipeline:
 
     def _store(self, session: Session, events: Sequence[Event]) -> tuple[set[int], set[int]]:
         """Record the messages and their membership changes; the hubs whose people changed,
-        and the hubs whose history the messages join, found once for the counts and the feeds
-        (with the people they had before this batch: where that differs, a hub's people
-        changed, and it is among the first).
+        and the hubs whose history the messages join, looked up once for the counts and the
+        feeds. That lookup comes before the membership changes; a hub they change the answer
+        for is among the first set anyway.
 
         Shard workers all store every message; the one that comes second skips it (see
         `record`), and applies its membership change again, which changes nothing then.
