@@ -80,7 +80,7 @@ class Door:
             raise
         except Exception as e:  # noqa: BLE001 - a reader's bug must not let the message stop us
             raise Refused("understand", f"not understood: {type(e).__name__}: {e}") from e
-        event = checked_names(event)
+        event = checked_names(memberships.naming_the_member(event))
         for who, reader in self.readers.get(event.topic, ()):
             try:
                 reader(event.body)

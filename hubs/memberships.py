@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -34,6 +35,22 @@ def read_membership(body: Mapping[str, Any]) -> tuple[str, str]:
     except ValueError as e:
         raise bodies.BodyError(f"the user {e}") from e
     return username, name
+
+
+def naming_the_member(event: Event) -> Event:
+    """*event* concerning the person a membership message adds or removes, and the group,
+    whatever its reader made of it: the fedmsg-era processors read Noggin's add and remove
+    messages for the group alone, so the person's own hub (the hubs they belong to, their
+    feed) did not hear of it and drifted from a build. A body that does not read is left as
+    it is, for the door to refuse."""
+    if event.topic not in JOINED | LEFT:
+        return event
+    try:
+        username, group = read_membership(event.body)
+    except bodies.BodyError:
+        return event
+    return dataclasses.replace(event, usernames=event.usernames | {username},
+                               groups=event.groups | {group})
 
 
 def apply_membership(session: Session, event: Event) -> Hub | None:

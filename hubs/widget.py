@@ -184,9 +184,11 @@ CONFIG_TOPICS = frozenset({"hubs.hub.update", "hubs.widget.update"})
 """Published when a hub or one of its widgets is reconfigured; body names the hub."""
 
 MEMBERSHIP_TOPICS = frozenset({
-    "fas.group.member.sponsor", "fas.group.member.remove", "hubs.membership.update",
+    "fas.group.member.sponsor", "fas.group.member.add", "fas.group.member.remove",
+    "hubs.membership.update",
 })
-"""Published when someone joins or leaves a group (Noggin) or follows a hub (hubs)."""
+"""Published when someone joins or leaves a group (Noggin) or follows a hub (hubs): every
+topic `hubs.memberships` applies is one."""
 
 
 def hub_reconfigured(event: Event, instance: WidgetInstance) -> bool:

@@ -15,6 +15,7 @@ from hubs.events import RawMessage
 from hubs.plugins import load_widgets
 from hubs.testing import T0
 from hubs.understand import understand
+from hubs.widget import MEMBERSHIP_TOPICS
 from hubsgen.demo.messages import badge_award
 from tests.messages.accuracy import cases, corpus_directory
 
@@ -75,6 +76,16 @@ def test_names_no_hub_can_have_are_dropped_and_the_feed_line_cleaned():
     assert checked.usernames == {"ralph"}
     assert checked.groups == {"designteam"} and checked.packages == {"python-foo"}
     assert checked.summary == "ralph [2Jwas awarded" and checked.link == ""
+
+
+@pytest.mark.parametrize("topic", ["fas.group.member.sponsor", "fas.group.member.add",
+                                   "fas.group.member.remove"])
+def test_a_membership_message_concerns_the_member_and_the_group(topic):
+    raw = RawMessage("m-1", f"org.fedoraproject.prod.{topic}", T0,
+                     {"msg": {"agent": "duffy", "user": "ralph", "group": "designteam"}})
+    event = Door(clock=lambda: T0).admit(raw)
+    assert "ralph" in event.usernames and event.groups == {"designteam"}
+    assert topic in MEMBERSHIP_TOPICS, "so the widgets that list people and hubs are asked"
 
 
 def test_a_reader_that_breaks_is_the_messages_refusal_not_the_watchers(monkeypatch):

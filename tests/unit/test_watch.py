@@ -19,6 +19,7 @@ from hubsgen.cli import cli
 from hubsgen.demo import messages
 from hubsgen.watch.daemon import open_watcher
 from hubsgen.watch.sources.replay import ReplaySource
+from tests.integration.test_drift import tree_differences
 from tests.sites import Site, award, replay, widget_id
 
 
@@ -94,6 +95,36 @@ def test_a_team_left_in_a_later_batch_shows_it_without_a_restart(site, tmp_path)
     stats = replay(site, tmp_path, joined, left, max_batch=1)
     assert stats["matched"] == 2
     assert site.fragment("designteam", stats_widget)["data"] == before
+
+
+def test_a_member_removed_and_added_sees_it_on_their_own_hub(sqlite_url, tmp_path):
+    """Noggin's add and remove messages name the person only inside {"msg": {...}}, which the
+    fedmsg-era readers miss: the person's hub must hear of it all the same, and the watched
+    tree stay what a clean build writes."""
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        add_hub(s, "ralph", user_hub=True, widgets=[("subscriptions", {}), ("feed", {})])
+        add_hub(s, "designteam", members={"owner": ["duffy"], "member": ["ralph"]},
+                widgets=[("feed", {}), ("stats", {})])
+        s.commit()
+    site = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "watched"))
+    assert site.build().failures == []
+    subscriptions = widget_id(site, "ralph", "subscriptions")
+    assert "designteam" in site.fragment("ralph", subscriptions)["html"]
+    sponsored = fedmsg_envelope(messages.group_member_added(
+        T0 + timedelta(days=1), "duffy", "ralph", "designteam"))
+    removed = sponsored | {"topic": "org.fedoraproject.prod.fas.group.member.remove",
+                           "msg_id": "ralph-removed"}
+    replay(site, tmp_path, removed)
+    assert "designteam" not in site.fragment("ralph", subscriptions)["html"]
+    added = sponsored | {"topic": "org.fedoraproject.prod.fas.group.member.add",
+                         "msg_id": "ralph-added", "timestamp": sponsored["timestamp"] + 60}
+    replay(site, tmp_path, added)
+    assert "designteam" in site.fragment("ralph", subscriptions)["html"]
+    clean = Site(engine, load_settings(db_url=sqlite_url, out_dir=tmp_path / "clean"))
+    assert clean.build().failures == []
+    assert tree_differences(site.out, clean.out) == []
+    engine.dispose()
 
 
 @pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
