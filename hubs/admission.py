@@ -65,8 +65,6 @@ class Door:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         """*readers*: per topic, (who, reader) pairs whose refusal keeps a message out."""
         self.readers = {topic: list(pairs) for topic, pairs in (readers or {}).items()}
-        for topic, reader in memberships.READERS.items():
-            self.readers.setdefault(topic, []).append(("hub membership", reader))
         self.directory = directory
         self.clock = clock
 
@@ -80,7 +78,10 @@ class Door:
             raise
         except Exception as e:  # noqa: BLE001 - a reader's bug must not let the message stop us
             raise Refused("understand", f"not understood: {type(e).__name__}: {e}") from e
-        event = checked_names(memberships.naming_the_member(event))
+        try:
+            event = checked_names(memberships.naming_the_member(event))
+        except BodyError as e:
+            raise Refused("read", f"hub membership cannot read this {event.topic}: {e}") from e
         for who, reader in self.readers.get(event.topic, ()):
             try:
                 reader(event.body)

@@ -41,14 +41,11 @@ def naming_the_member(event: Event) -> Event:
     """*event* concerning the person a membership message adds or removes, and the group,
     whatever its reader made of it: the fedmsg-era processors read Noggin's add and remove
     messages for the group alone, so the person's own hub (the hubs they belong to, their
-    feed) did not hear of it and drifted from a build. A body that does not read is left as
-    it is, for the door to refuse."""
+    feed) did not hear of it and drifted from a build. Raises BodyError for a body that does
+    not read: the door quarantines the message rather than store what it cannot apply."""
     if event.topic not in JOINED | LEFT:
         return event
-    try:
-        username, group = read_membership(event.body)
-    except bodies.BodyError:
-        return event
+    username, group = read_membership(event.body)
     return dataclasses.replace(event, usernames=event.usernames | {username},
                                groups=event.groups | {group})
 
@@ -80,7 +77,3 @@ def apply_membership(session: Session, event: Event) -> Hub | None:
     hub.memberships.append(Membership(username=username, role=Role.MEMBER.value))
     log.info("Added %s to %s (msg %s)", username, hub.name, event.msg_id)
     return hub
-
-
-READERS = dict.fromkeys(JOINED | LEFT, read_membership)
-"""For the door: a membership message that does not read is quarantined, not stored."""
