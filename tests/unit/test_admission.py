@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hubs import memberships
 from hubs.admission import MAX_DEPTH, Door, Refused, _first_problem, body_problem, checked_names
 from hubs.envelopes import MAX_BODY_BYTES
 from hubs.events import RawMessage
@@ -86,6 +87,10 @@ def test_a_membership_message_concerns_the_member_and_the_group(topic):
     event = Door(clock=lambda: T0).admit(raw)
     assert "ralph" in event.usernames and event.groups == {"designteam"}
     assert topic in MEMBERSHIP_TOPICS, "so the widgets that list people and hubs are asked"
+
+
+def test_every_topic_memberships_apply_is_a_membership_topic_for_the_widgets():
+    assert memberships.JOINED | memberships.LEFT <= MEMBERSHIP_TOPICS
 
 
 def test_a_reader_that_breaks_is_the_messages_refusal_not_the_watchers(monkeypatch):
