@@ -52,6 +52,9 @@ class Fragment:
     """`data` as JSON, kept from rendering: serialising it again was a tenth of a refresh."""
     html_json: str = field(default="", compare=False, repr=False)
     """`html` as JSON, kept from hashing the version: the HTML is most of a fragment file."""
+    packed_as: PackedFragment | None = field(default=None, compare=False, repr=False)
+    """What this fragment was unpacked from, if it was: packed() gives it back rather than
+    compressing the same text again."""
 
     def to_json(self) -> bytes:
         """What _dumps makes of the document (keys sorted), with the data and the HTML
@@ -86,6 +89,8 @@ class Fragment:
         stale copies: its HTML and data JSON compressed together. Kept whole, the fragments
         of 737 hubs held 37 MB more of a watcher's memory; as plain text, a thousand hubs'
         still held 39 MB, which zlib's fastest level makes a fifth at 34 µs a fragment."""
+        if self.packed_as is not None:
+            return self.packed_as
         text = self.html + self._data_json()
         return PackedFragment(self.id, self.hub, self.plugin, self.version, self.error,
                               len(self.html), zlib.compress(text.encode(), 1))
@@ -110,7 +115,7 @@ class PackedFragment:
         text = zlib.decompress(self.text).decode()
         return Fragment(self.id, self.hub, self.plugin, column, self.version,
                         text[:self.html_length], {}, self.error,
-                        data_json=text[self.html_length:])
+                        data_json=text[self.html_length:], packed_as=self)
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,14 @@ def test_version_hashes_what_the_widget_shows():
 def test_a_fragment_kept_in_memory_writes_the_same_file_and_stale_copy():
     fragment = Fragment(7, "ralph", "feed", "main", "0123456789abcdef", HTML, DATA, None,
                         data_json=canonical(DATA), html_json=canonical(HTML))
-    kept = fragment.packed().unpack("main")
+    packed = fragment.packed()
+    kept = packed.unpack("main")
     assert (kept.html, kept.data, kept.html_json) == (HTML, {}, "")
     assert kept.to_json() == fragment.to_json()
     assert kept.stale("down").to_json() == fragment.stale("down").to_json()
     assert json.loads(kept.stale("down").to_json())["data"] == DATA
+    assert kept.packed() is packed  # kept again as it was, not compressed anew
+    assert kept.stale("down").packed().unpack("main").error == "down"
 
 
 def test_templates_read_a_dicts_keys_and_still_its_methods():
