@@ -7,11 +7,10 @@ in production, a table in memory in tests and benchmarks, and an empty one by de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, bindparam, select
 
 from hubs.models import AliasKind, UserAlias, alias_value
 
@@ -43,11 +42,17 @@ NO_ALIASES = AliasTable()
 """The default: without a directory, nicks and addresses stay as the message has them."""
 
 
-class DatabaseDirectory:
-    """The ``user_aliases`` table, asked on every lookup so an edited alias applies at once."""
+_LOOKUP = select(UserAlias.username).where(UserAlias.kind == bindparam("kind"),
+                                            UserAlias.value == bindparam("value"))
 
-    def __init__(self, sessions: Callable[[], Session]) -> None:
-        self.sessions = sessions
+
+class DatabaseDirectory:
+    """The ``user_aliases`` table, asked on every lookup so an edited alias applies at once:
+    a statement on a pooled connection, as a session and the ORM cost five times as much
+    (meeting minutes name each of their 20 people by nick)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def username_for_nick(self, nick: str) -> str | None:
         return self._lookup(AliasKind.NICK, nick)
@@ -56,6 +61,5 @@ class DatabaseDirectory:
         return self._lookup(AliasKind.EMAIL, address)
 
     def _lookup(self, kind: AliasKind, value: str) -> str | None:
-        with self.sessions() as session:
-            return session.scalar(select(UserAlias.username).where(
-                UserAlias.kind == kind.value, UserAlias.value == alias_value(value)))
+        with self.engine.connect() as connection:
+            return connection.scalar(_LOOKUP, {"kind": kind.value, "value": alias_value(value)})

@@ -79,7 +79,7 @@ class Pipeline:
                  shard: Shard, retries: Retries) -> None:
         self.sessions = session_factory(engine)
         self.hubs = HubCache(self.sessions, CACHED_HUBS)
-        self.directory = DatabaseDirectory(self.sessions)
+        self.directory = DatabaseDirectory(engine)
         self.door = Door(registry.readers(), self.directory)
         self.registry = registry
         self.renderer = renderer

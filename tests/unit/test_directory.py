@@ -42,13 +42,13 @@ def directory(db_url) -> Iterator[DatabaseDirectory]:
                       value="puiterwijk@gmail.com"),
         ])
         session.commit()
-    yield DatabaseDirectory(sessions)
+    yield DatabaseDirectory(engine)
     engine.dispose()
 
 
 @pytest.fixture
 def session(directory) -> Iterator[Session]:
-    with directory.sessions() as session:
+    with session_factory(directory.engine)() as session:
         yield session
 
 
@@ -93,8 +93,8 @@ def test_a_new_alias_applies_to_the_next_message(directory, session):
 
 def test_a_directory_that_cannot_be_read_is_not_taken_for_an_empty_one(tmp_path):
     """fedmsg.meta's processors swallow errors; the database's must still reach the caller."""
-    broken = DatabaseDirectory(session_factory(  # open_engine would refuse it at once
-        create_engine(f"sqlite:///{tmp_path / 'no such folder' / 'hubs.db'}")))
+    broken = DatabaseDirectory(  # open_engine would refuse it at once
+        create_engine(f"sqlite:///{tmp_path / 'no such folder' / 'hubs.db'}"))
     with pytest.raises(OperationalError):
         understand(corpus(MEETING), broken)
 
