@@ -46,6 +46,13 @@ def understand(raw: RawMessage, directory: Directory = NO_ALIASES) -> Event:
         icon=_first(ordered, "icon"))
 
 
+def load_readers() -> None:
+    """Load now what the first message would make each reader load: fedmsg.meta's processors
+    and the schema classes, half a second of imports."""
+    legacy.processors()
+    schemas.topic_index()
+
+
 def _answered(raw: RawMessage, directory: Directory) -> list[Reading]:
     """The readers' answers in order, up to the first that names anything once every feed
     field is known: no later reader could change what ``understand`` makes of them, so a

@@ -36,7 +36,7 @@ CONFIG: Mapping[str, Any] = {
 
 
 @cache
-def _processors() -> tuple[Any, ...]:
+def processors() -> tuple[Any, ...]:
     """Fedora's fedmsg.meta processors, loaded once; none when they are not installed.
 
     Loaded through importlib, not ``fedmsg.meta.make_processors``: that goes through
@@ -75,7 +75,7 @@ def _handled(topic: str) -> tuple[Any, str] | None:
     if none handles it in any spelling. fedmsg.meta's ``handle_msg`` matches only the topic,
     with each processor's regular expression in turn, so the answer is kept per topic."""
     for spelt in spellings(topic):
-        for processor in _processors():
+        for processor in processors():
             if processor.handle_msg({"topic": spelt}, **CONFIG) is not None:
                 return processor, spelt
     return None

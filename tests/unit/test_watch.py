@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from datetime import timedelta
@@ -14,9 +15,11 @@ from sqlalchemy.orm import Session
 from hubs.models import Hub, Membership
 from hubs.settings import load_settings
 from hubs.testing import T0, add_events, add_hub, fedmsg_envelope, make_engine
+from hubs.understand import legacy
 from hubsgen.build.run import run_build
 from hubsgen.cli import cli
 from hubsgen.demo import messages
+from hubsgen.watch import daemon
 from hubsgen.watch.daemon import open_watcher
 from hubsgen.watch.sources.replay import ReplaySource
 from tests.integration.test_drift import tree_differences
@@ -37,6 +40,23 @@ def test_a_badge_rewrites_only_that_users_badges_fragment_page_and_feed(site, tm
         "ralph/feed.atom"}
     assert "Tester" in site.fragment("ralph", badges)["html"]
     assert stats["matched"] == 1 and stats["rewritten"] == 4
+
+
+def test_the_watcher_hides_its_start_up_from_the_collector_while_it_runs(site, tmp_path,
+                                                                        monkeypatch):
+    """Its readers are loaded and frozen with the rest of its start-up, so a full collection
+    during a batch walks only what batches made; a process that goes on gets them back."""
+    seen = {}
+    handle = daemon.Pipeline.handle
+
+    def spy(pipeline, batch):
+        seen["frozen"] = gc.get_freeze_count()
+        seen["processors loaded"] = legacy.processors.cache_info().currsize
+        handle(pipeline, batch)
+    monkeypatch.setattr(daemon.Pipeline, "handle", spy)
+    replay(site, tmp_path, award(1))
+    assert seen["frozen"] > 10_000 and seen["processors loaded"] == 1
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_redelivered_message_changes_nothing(site, tmp_path):
