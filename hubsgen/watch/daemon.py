@@ -197,9 +197,9 @@ def open_watcher(settings: Settings, options: WatchOptions = WatchOptions()) -> 
 def _start_up_frozen() -> Iterator[None]:
     """Load the message readers, then hide every object made so far from the garbage
     collector until the watcher stops: the modules, fedmsg.meta's processors and the hint
-    index live as long as it, and a full collection walked them all. At 10,000 users, such a
-    pause of a batch took 130-230 ms (a p99 of the award latency); it now walks what
-    batches made, 7-35 ms."""
+    index live as long as it, and a full collection walked them all. At 10,000 users such a
+    collection paused a batch for 130 to 270 ms, one award in a few hundred; it now walks
+    only what batches made since (7 to 35 ms after 50 to 150 awards, BENCHMARKS.md)."""
     load_readers()
     gc.collect()
     gc.freeze()
