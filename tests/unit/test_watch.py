@@ -294,19 +294,23 @@ def test_the_bus_position_moves_on_and_never_back(site, tmp_path, caplog):
 
 
 def test_a_running_watcher_assembles_pages_from_the_fragments_it_wrote(site, tmp_path):
-    """The page of a hub it wrote before takes the other widgets' fragments from memory, not
-    from their files: a file edited behind its back reaches no page."""
+    """The page of a hub it wrote twice lately takes the other widgets' fragments from
+    memory, not from their files: a file edited behind its back reaches no page. A hub
+    written once is not kept: most wait long for their next message."""
     sticky = site.out / "ralph" / "widgets" / f"{widget_id(site, 'ralph', 'sticky')}.json"
+    page = site.out / "ralph" / "index.html"
+    lines = [award(1), award(2, badge="mentor"), award(3, badge="packager")]
     with open_watcher(site.settings) as watcher:
-        for n, line in enumerate([award(1), award(2, badge="mentor")]):
+        for n, line in enumerate(lines):
             if n:
                 doc = json.loads(sticky.read_bytes())
-                sticky.write_text(json.dumps(doc | {"html": "<p>Edited by hand</p>"}))
+                sticky.write_text(json.dumps(doc | {"html": f"<p>Edited by hand {n}</p>"}))
             path = tmp_path / f"replay-{n}.jsonl"
             path.write_text(json.dumps(line) + "\n")
             watcher.run(ReplaySource(str(path)), threading.Event())
-    page = (site.out / "ralph" / "index.html").read_text()
-    assert "Mentor" in page and "Edited by hand" not in page
+            if n == 1:
+                assert "Edited by hand 1" in page.read_text(), "written once: read back"
+    assert "Packager" in page.read_text() and "Edited by hand 2" not in page.read_text()
 
 
 def test_a_failing_day_turn_is_logged_and_tried_again_without_stopping_the_watcher(
