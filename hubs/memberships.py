@@ -14,11 +14,12 @@ from hubs import bodies
 from hubs.events import Event
 from hubs.models import Hub, Membership, Role, User
 from hubs.validators import username as valid_username
+from hubs.widget import GROUP_JOINED, GROUP_LEFT
 
 log = logging.getLogger(__name__)
 
-JOINED = frozenset({"fas.group.member.sponsor", "fas.group.member.add"})
-LEFT = frozenset({"fas.group.member.remove"})
+GROUP_CHANGES = GROUP_JOINED | GROUP_LEFT
+"""The topics this module applies."""
 
 
 def read_membership(body: Mapping[str, Any]) -> tuple[str, str]:
@@ -43,7 +44,7 @@ def naming_the_member(event: Event) -> Event:
     messages for the group alone, so the person's own hub (the hubs they belong to, their
     feed) did not hear of it and drifted from a build. Raises BodyError for a body that does
     not read: the door quarantines the message rather than store what it cannot apply."""
-    if event.topic not in JOINED | LEFT:
+    if event.topic not in GROUP_CHANGES:
         return event
     username, group = read_membership(event.body)
     return dataclasses.replace(event, usernames=event.usernames | {username},
@@ -52,13 +53,13 @@ def naming_the_member(event: Event) -> Event:
 
 def apply_membership(session: Session, event: Event) -> Hub | None:
     """Add or remove the member a group message names; return the hub it changed, if any."""
-    if event.topic not in JOINED | LEFT:
+    if event.topic not in GROUP_CHANGES:
         return None
     username, group = read_membership(event.body)
     hub = session.scalar(select(Hub).where(Hub.name == group, Hub.user_hub.is_(False)))
     if hub is None:
         return None
-    if event.topic in LEFT:
+    if event.topic in GROUP_LEFT:
         leaving = [m for m in hub.memberships if m.username == username
                    and m.role in (Role.OWNER.value, Role.MEMBER.value)]
         for membership in leaving:

@@ -183,12 +183,14 @@ class Widget:
 CONFIG_TOPICS = frozenset({"hubs.hub.update", "hubs.widget.update"})
 """Published when a hub or one of its widgets is reconfigured; body names the hub."""
 
-MEMBERSHIP_TOPICS = frozenset({
-    "fas.group.member.sponsor", "fas.group.member.add", "fas.group.member.remove",
-    "hubs.membership.update",
-})
-"""Published when someone joins or leaves a group (Noggin) or follows a hub (hubs): every
-topic `hubs.memberships` applies is one."""
+GROUP_JOINED = frozenset({"fas.group.member.sponsor", "fas.group.member.add"})
+"""Published by Noggin when someone joins a group; `hubs.memberships` applies them."""
+
+GROUP_LEFT = frozenset({"fas.group.member.remove"})
+"""Published by Noggin when someone leaves a group; `hubs.memberships` applies them."""
+
+MEMBERSHIP_TOPICS = GROUP_JOINED | GROUP_LEFT | {"hubs.membership.update"}
+"""Published when someone joins or leaves a group (Noggin) or follows a hub (hubs)."""
 
 
 def hub_reconfigured(event: Event, instance: WidgetInstance) -> bool:

@@ -90,7 +90,7 @@ def test_a_membership_message_concerns_the_member_and_the_group(topic):
 
 
 def test_every_topic_memberships_apply_is_a_membership_topic_for_the_widgets():
-    assert memberships.JOINED | memberships.LEFT <= MEMBERSHIP_TOPICS
+    assert memberships.GROUP_CHANGES <= MEMBERSHIP_TOPICS
 
 
 def test_a_reader_that_breaks_is_the_messages_refusal_not_the_watchers(monkeypatch):
